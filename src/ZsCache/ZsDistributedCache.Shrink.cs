@@ -184,6 +184,35 @@ public sealed partial class ZsDistributedCache
         }
     }
 
+    /// <summary>
+    /// Reclaims up to <paramref name="zspages"/> LRU zspages whatever the watermarks (writing back,
+    /// or dropping when there is no tier or it is down). For tests and tools; returns pages freed.
+    /// </summary>
+    internal async Task<int> ReclaimAsync(int zspages, CancellationToken cancellationToken = default)
+    {
+        await _shrinkGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var freed = 0;
+            for (var i = 0; i < zspages; i++)
+            {
+                var step = await ReclaimOneAsync(_tier is null || !_tier.IsAvailable, cancellationToken).ConfigureAwait(false);
+                if (step.NothingToReclaim)
+                {
+                    break;
+                }
+
+                freed += step.PagesFreed;
+            }
+
+            return freed;
+        }
+        finally
+        {
+            _shrinkGate.Release();
+        }
+    }
+
     private long CompactIfWorthIt()
     {
         var stats = _pool.GetStatistics();
