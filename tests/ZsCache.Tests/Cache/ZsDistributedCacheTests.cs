@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Time.Testing;
+using ZsCache.Testing.Conformance;
 
 namespace ZsCache.Tests.Cache;
 
@@ -178,7 +179,7 @@ public class ZsDistributedCacheTests
     {
         using var cache = CacheFactory.Create();
         var value = CacheFactory.JsonLike(3, 10_000);
-        var sequence = Segments.Split(value, 7);
+        var sequence = Segments.Split(value, 1000, 1, 3000, 17);
         cache.Set("k", sequence, NoExpiry);
 
         var writer = new ArrayBufferWriter<byte>();
@@ -248,44 +249,5 @@ public class ZsDistributedCacheTests
 
         Assert.Equal(2, measurements.Count(m => m is { Result: "hit", Tier: "pool" }));
         Assert.Equal(1, measurements.Count(m => m is { Result: "miss", Tier: null }));
-    }
-}
-
-internal static class Segments
-{
-    public static ReadOnlySequence<byte> Split(byte[] value, int parts)
-    {
-        var size = (value.Length + parts - 1) / parts;
-        Segment? first = null, last = null;
-        for (var offset = 0; offset < value.Length; offset += size)
-        {
-            var memory = value.AsMemory(offset, Math.Min(size, value.Length - offset));
-            if (first is null)
-            {
-                first = last = new Segment(memory, 0);
-            }
-            else
-            {
-                last = last!.Append(memory);
-            }
-        }
-
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }
