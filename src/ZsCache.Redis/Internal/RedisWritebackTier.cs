@@ -354,6 +354,12 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
             return null;
         }
 
+        if (result.Resp2Type != ResultType.BulkString)
+        {
+            Log.InvalidPayload(_logger, key, $"an unexpected {result.Resp2Type} reply");
+            return null;
+        }
+
         var bytes = (byte[]?)result ?? [];
         if (!RedisPayload.TryDecode(bytes, _limits, out var header, out var data))
         {
@@ -445,6 +451,12 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
             }
 
             var parts = (RedisResult[])head!;
+            if (parts.Length != 2 || parts[0].Resp2Type != ResultType.BulkString || parts[1].Resp2Type != ResultType.Integer)
+            {
+                Log.InvalidPayload(_logger, key, "an unexpected reply");
+                return false;
+            }
+
             var bytes = (byte[]?)parts[0] ?? [];
             var length = (long)parts[1];
             if (!RedisPayload.TryReadHeader(bytes, _limits, out var header) || header.DataLength != length - RedisPayload.HeaderLength)
