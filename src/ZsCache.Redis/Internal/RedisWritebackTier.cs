@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -143,7 +144,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         }
 
         // Encode first: an item no cache should produce throws here, before anything is sent.
-        var batch = new WriteBatch(items.Count);
+        var batch = new WriteBatch(items);
         for (var i = 0; i < items.Count; i++)
         {
             var item = items[i];
@@ -158,7 +159,6 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
 
         // The server refuses any of these writes it receives after this instant (server clock).
         batch.NotAfterUnixMs = TimeProvider.System.GetUtcNow().Add(_options.WriteDeadline).ToUnixTimeMilliseconds();
-        batch.Items = items;
 
         try
         {
@@ -166,6 +166,10 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 static (state, token) => state.Tier.WriteAttemptAsync(state.Batch, token),
                 (Tier: this, Batch: batch),
                 cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller cancelled the batch: what is not confirmed is Failed, below; not a tier fault.
         }
 #pragma warning disable CA1031 // Never throw for tier faults: report them through the outcomes.
         catch (Exception ex)
@@ -192,7 +196,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     private async ValueTask WriteAttemptAsync(WriteBatch batch, CancellationToken cancellationToken)
     {
         var database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var items = batch.Items!;
+        var items = batch.Items;
         var sent = new (int Index, Task<RedisResult> Task)[items.Count];
         var count = 0;
         RedisValue notAfter = batch.NotAfterUnixMs;
@@ -250,7 +254,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         cancellationToken.ThrowIfCancellationRequested();
         if (fault is not null)
         {
-            throw fault;
+            ExceptionDispatchInfo.Throw(fault);
         }
     }
 
@@ -264,19 +268,19 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     private static void ObserveLater(Task task) =>
         task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    private sealed class WriteBatch(int count)
+    private sealed class WriteBatch(IReadOnlyList<ZsWritebackItem> items)
     {
-        public RedisKey[] Keys { get; } = new RedisKey[count];
+        public IReadOnlyList<ZsWritebackItem> Items { get; } = items;
 
-        public byte[][] Payloads { get; } = new byte[count][];
+        public RedisKey[] Keys { get; } = new RedisKey[items.Count];
 
-        public long[] TimeToLiveMs { get; } = new long[count];
+        public byte[][] Payloads { get; } = new byte[items.Count][];
 
-        public string[] Stretchable { get; } = new string[count];
+        public long[] TimeToLiveMs { get; } = new long[items.Count];
+
+        public string[] Stretchable { get; } = new string[items.Count];
 
         public long NotAfterUnixMs { get; set; }
-
-        public IReadOnlyList<ZsWritebackItem>? Items { get; set; }
     }
 
     // ---- fence ----

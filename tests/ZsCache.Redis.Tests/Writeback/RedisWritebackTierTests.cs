@@ -259,11 +259,11 @@ public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutp
     public async Task Programming_errors_throw_and_nothing_is_sent()
     {
         await using var h = await TierHarness.CreateAsync(server.ConnectionString);
-        var bad = TierHarness.Item("bad", 1, ttl: TimeSpan.FromSeconds(1));
+        var valid = TierHarness.Item("bad", 1, ttl: TimeSpan.FromSeconds(1));
         var items = new[] { TierHarness.Item("good", 1), new ZsWritebackItem { Key = "bad", Version = 1, Codec = ZsCodec.Raw, OriginalLength = 0, Data = default, TimeToLive = TimeSpan.Zero } };
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await h.Tier.WriteAsync(items, CancellationToken.None));
         Assert.False(await h.Db.KeyExistsAsync(h.Key("good")));
         await Assert.ThrowsAsync<ArgumentNullException>(async () => await h.Tier.ReadAsync(null!, Now, CancellationToken.None));
-        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(bad));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(valid));
     }
 }
