@@ -52,6 +52,7 @@ internal sealed partial class ZsPool
         {
             MaxBytes = MaxBytes,
             TotalBytes = TotalBytes,
+            RecycledBytes = RecycledBytes,
             Pages = pages,
             Zspages = zspages,
             Objects = objects,
@@ -185,9 +186,9 @@ internal sealed partial class ZsPool
             }
         }
 
-        if (bytes != TotalBytes || bytes > MaxBytes)
+        if (bytes != TotalBytes || bytes + RecycledBytes > MaxBytes)
         {
-            throw new InvalidOperationException($"zspages hold {bytes} bytes; TotalBytes = {TotalBytes}, MaxBytes = {MaxBytes}");
+            throw new InvalidOperationException($"zspages hold {bytes} bytes; TotalBytes = {TotalBytes}, RecycledBytes = {RecycledBytes}, MaxBytes = {MaxBytes}");
         }
     }
 }
