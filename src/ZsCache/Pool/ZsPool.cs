@@ -208,10 +208,17 @@ internal sealed partial class ZsPool : IDisposable
             cls.ObjsUsed++;
             cls.LiveBytes += size;
             cls.Refresh(page);
-            lock (_lruLock)
+
+            // Consecutive allocations usually land in the zspage already at the front; the
+            // unlocked peek can only be stale in a way that costs one LRU position, never
+            // correctness (the move itself is under the lock).
+            if (Volatile.Read(ref _lruHead) != page)
             {
-                Debug.Assert(page.InLru, "a listed zspage is on the LRU");
-                MoveToFrontLocked(page);
+                lock (_lruLock)
+                {
+                    Debug.Assert(page.InLru, "a listed zspage is on the LRU");
+                    MoveToFrontLocked(page);
+                }
             }
 
             handle = ZsHandle.Create(index, entry.Generation);

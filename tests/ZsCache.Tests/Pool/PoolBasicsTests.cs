@@ -86,6 +86,21 @@ public class PoolBasicsTests
     }
 
     [Fact]
+    public void Read_passes_a_ref_struct_state_such_as_a_destination_span()
+    {
+        using var pool = new ZsPool(MiB, 4096);
+        ZsHandle h = Store(pool, 5, 300);
+        Span<byte> destination = stackalloc byte[300];
+        int copied = pool.Read(h, destination, static (data, dst) =>
+        {
+            data.CopyTo(dst);
+            return data.Length;
+        });
+        Assert.Equal(300, copied);
+        Assert.True(MatchesPattern(destination, 5, 300));
+    }
+
+    [Fact]
     public void Freed_handle_is_stale_for_every_operation()
     {
         using var pool = new ZsPool(MiB, 4096);
