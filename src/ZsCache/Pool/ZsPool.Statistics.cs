@@ -44,14 +44,16 @@ internal sealed partial class ZsPool
             tables = _pageTable.ApproximateBytes;
         }
 
-        // ~120 bytes per ZsPage object and its slot array's header (measured layout, rounded up).
-        const int PerZspageObjectBytes = 120;
+        // Estimate per zspage: the ZsPage object (16 B header, 8 references, 7 ints, 3 bools,
+        // the 8 B guard: ~120 B) plus its slot array's 24 B header; slots are counted above.
+        const int PerZspageObjectBytes = 144;
         long metadata = _handles.ApproximateBytes + tables + slotBytes + (zspages * PerZspageObjectBytes);
 
         return new ZsPoolStatistics
         {
             MaxBytes = MaxBytes,
             TotalBytes = TotalBytes,
+            RecycledBytes = RecycledBytes,
             Pages = pages,
             Zspages = zspages,
             Objects = objects,
@@ -185,9 +187,9 @@ internal sealed partial class ZsPool
             }
         }
 
-        if (bytes != TotalBytes || bytes > MaxBytes)
+        if (bytes != TotalBytes || bytes + RecycledBytes > MaxBytes)
         {
-            throw new InvalidOperationException($"zspages hold {bytes} bytes; TotalBytes = {TotalBytes}, MaxBytes = {MaxBytes}");
+            throw new InvalidOperationException($"zspages hold {bytes} bytes; TotalBytes = {TotalBytes}, RecycledBytes = {RecycledBytes}, MaxBytes = {MaxBytes}");
         }
     }
 }

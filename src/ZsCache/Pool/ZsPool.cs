@@ -20,7 +20,8 @@ namespace ZsCache.Pool;
  * - Reclaim takes the LRU tail off both, hands its objects to the caller, then frees the
  *   zspage if the caller freed them all, or puts it back (fullness list + LRU front).
  * - The pool never holds more than MaxBytes of zspage memory: bytes are reserved before a
- *   buffer is allocated, and an allocation that would pass the limit returns false.
+ *   buffer is allocated, and an allocation that would pass the limit returns false. Freed
+ *   buffers are kept for reuse only while live zspages plus kept buffers fit the limit.
  *
  * Lock ordering (outermost first)
  * -------------------------------
@@ -35,6 +36,7 @@ namespace ZsCache.Pool;
  *   3. LRU lock        ZsPool._lruLock (the patch's pool->lock around pool->lru).
  *                      Owns the LRU list and the zspage table. Leaf.
  *   -  handle lock     inside ZsHandleTable: index free list and growth. Leaf.
+ *   -  recycle lock    inside ZsBufferRecycler: freed buffers kept for reuse. Leaf.
  *   TotalBytes is an Interlocked counter, not a lock.
  *
  * Lock-free paths: handle lookup (segmented table), zspage lookup (segmented table).
@@ -81,6 +83,8 @@ internal sealed partial class ZsPool : IDisposable
 
     private readonly ZsPageTable _pageTable = new();
 
+    private readonly ZsBufferRecycler _recycler;
+
     // Pool-level lock for the LRU and the zspage table (see the lock ordering).
     private readonly Lock _lruLock = new();
 
@@ -122,6 +126,10 @@ internal sealed partial class ZsPool : IDisposable
         MaxBytes = maxBytes;
         MaxObjectBytes = maxObjectBytes;
 
+        // Freed buffers kept for reuse: 1/32 of the limit (≈3% idle memory at most), and no
+        // more than 16 MiB (256 of the longest zspages), enough to absorb a shrink/refill burst.
+        _recycler = new ZsBufferRecycler(Math.Min(maxBytes / 32, 16L * 1024 * 1024), () => MaxBytes - TotalBytes);
+
         IReadOnlyList<ZsSizeClassGeometry.ClassGeometry> byIndex = ZsSizeClassGeometry.ByIndex;
         var distinct = new Dictionary<ZsSizeClassGeometry.ClassGeometry, ZsSizeClass>(ReferenceEqualityComparer.Instance);
         _classByIndex = new ZsSizeClass[byIndex.Count];
@@ -147,8 +155,14 @@ internal sealed partial class ZsPool : IDisposable
     /// <summary>The largest object <see cref="TryMalloc"/> accepts.</summary>
     public int MaxObjectBytes { get; }
 
-    /// <summary>Zspage memory held now (what <see cref="MaxBytes"/> limits).</summary>
+    /// <summary>Memory of the live zspages now: what shrinking and compaction lower and what
+    /// <see cref="MaxBytes"/> limits (together with <see cref="RecycledBytes"/>, which the
+    /// pool drops before it would pass the limit).</summary>
     public long TotalBytes => Interlocked.Read(ref _totalBytes);
+
+    /// <summary>Freed zspage buffers kept for reuse (bounded; dropped whenever live zspages
+    /// need the room). <see cref="TotalBytes"/> + this never exceeds <see cref="MaxBytes"/>.</summary>
+    public long RecycledBytes => _recycler.Bytes;
 
     /// <summary>
     /// Allocates an object of <paramref name="size"/> bytes (zeroed) in the fullest non-full
@@ -194,10 +208,17 @@ internal sealed partial class ZsPool : IDisposable
             cls.ObjsUsed++;
             cls.LiveBytes += size;
             cls.Refresh(page);
-            lock (_lruLock)
+
+            // Consecutive allocations usually land in the zspage already at the front; the
+            // unlocked peek can only be stale in a way that costs one LRU position, never
+            // correctness (the move itself is under the lock).
+            if (Volatile.Read(ref _lruHead) != page)
             {
-                Debug.Assert(page.InLru, "a listed zspage is on the LRU");
-                MoveToFrontLocked(page);
+                lock (_lruLock)
+                {
+                    Debug.Assert(page.InLru, "a listed zspage is on the LRU");
+                    MoveToFrontLocked(page);
+                }
             }
 
             handle = ZsHandle.Create(index, entry.Generation);
@@ -437,6 +458,8 @@ internal sealed partial class ZsPool : IDisposable
                 cls.Zspages = cls.Pages = cls.ObjsAllocated = cls.ObjsUsed = cls.LiveBytes = 0;
             }
         }
+
+        _recycler.Clear();
     }
 
     internal static long RoundUpToPages(long bytes) => (bytes + PageSize - 1) & ~(long)(PageSize - 1);
@@ -534,17 +557,22 @@ internal sealed partial class ZsPool : IDisposable
             return null;
         }
 
-        byte[] buffer;
-        try
+        byte[]? buffer = _recycler.TryTake(bytes / PageSize);
+        if (buffer is null)
         {
-            // Pinned object heap: never moved by the GC, and a byte[] has nothing to mark.
-            // Uninitialized: TryMalloc clears each object as it is allocated.
-            buffer = GC.AllocateUninitializedArray<byte>(bytes, pinned: true);
-        }
-        catch
-        {
-            Interlocked.Add(ref _totalBytes, -bytes);
-            throw;
+            // Make room under the limit for the new buffer: kept buffers go first.
+            _recycler.Trim();
+            try
+            {
+                // Pinned object heap: never moved by the GC, and a byte[] has nothing to mark.
+                // Uninitialized: TryMalloc clears each object as it is allocated.
+                buffer = GC.AllocateUninitializedArray<byte>(bytes, pinned: true);
+            }
+            catch
+            {
+                Interlocked.Add(ref _totalBytes, -bytes);
+                throw;
+            }
         }
 
         int slotSize = cls.IsLarge ? bytes : cls.Size;
@@ -583,6 +611,10 @@ internal sealed partial class ZsPool : IDisposable
 
         long after = Interlocked.Add(ref _totalBytes, -page.Buffer.Length);
         Debug.Assert(after >= 0, "the byte count never goes negative");
+
+        // No reader can use the buffer through this zspage any more: a reader validates
+        // IsFreed (set by now) after entering the guard, and nothing live is left in it.
+        _recycler.Return(page.Buffer);
     }
 
     private void AddToFrontLocked(ZsPage page)

@@ -40,6 +40,9 @@ internal sealed record ZsPoolStatistics
     /// <summary>Zspage memory held (what the limit counts).</summary>
     public required long TotalBytes { get; init; }
 
+    /// <summary>Freed zspage buffers kept for reuse; with <see cref="TotalBytes"/> within <see cref="MaxBytes"/>.</summary>
+    public required long RecycledBytes { get; init; }
+
     /// <summary>4 KiB pages held.</summary>
     public required long Pages { get; init; }
 

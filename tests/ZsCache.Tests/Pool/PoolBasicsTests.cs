@@ -86,6 +86,21 @@ public class PoolBasicsTests
     }
 
     [Fact]
+    public void Read_passes_a_ref_struct_state_such_as_a_destination_span()
+    {
+        using var pool = new ZsPool(MiB, 4096);
+        ZsHandle h = Store(pool, 5, 300);
+        Span<byte> destination = stackalloc byte[300];
+        int copied = pool.Read(h, destination, static (data, dst) =>
+        {
+            data.CopyTo(dst);
+            return data.Length;
+        });
+        Assert.Equal(300, copied);
+        Assert.True(MatchesPattern(destination, 5, 300));
+    }
+
+    [Fact]
     public void Freed_handle_is_stale_for_every_operation()
     {
         using var pool = new ZsPool(MiB, 4096);
@@ -198,6 +213,37 @@ public class PoolBasicsTests
         // Freeing one page's object makes room again.
         pool.Free(handles[0]);
         Assert.True(pool.TryMalloc(4096, out _));
+    }
+
+    [Fact]
+    public void Freed_zspage_buffers_are_reused_and_never_pass_the_limit_with_live_zspages()
+    {
+        using var pool = new ZsPool(MiB, 4096); // keeps at most MiB / 32 = 32 KiB of buffers
+        var handles = new List<ZsHandle>();
+        while (pool.TryMalloc(1024, out ZsHandle h))
+        {
+            handles.Add(h);
+        }
+
+        Assert.Equal(MiB, pool.TotalBytes);
+        handles.ForEach(pool.Free);
+        Assert.Equal(0, pool.TotalBytes);
+        Assert.Equal(32 * 1024, pool.RecycledBytes);        // 8 one-page buffers kept, the rest dropped
+        Assert.Equal(32 * 1024, pool.GetStatistics().RecycledBytes);
+
+        Assert.True(pool.TryMalloc(1024, out _));            // takes a kept buffer
+        Assert.Equal(28 * 1024, pool.RecycledBytes);
+
+        // A 16-page class needs fresh buffers: kept ones are dropped as the limit nears.
+        int size = ZsSizeClassGeometry.Distinct.First(c => c.PagesPerZspage == 16 && c.Size > 1024).Size;
+        while (pool.TryMalloc(size, out _))
+        {
+            Assert.True(pool.TotalBytes + pool.RecycledBytes <= pool.MaxBytes);
+            pool.CheckInvariants();
+        }
+
+        Assert.True(pool.TotalBytes + pool.RecycledBytes <= pool.MaxBytes);
+        Assert.True(pool.TotalBytes > MiB - (64 * 1024) - 4096, "live zspages got the room kept buffers held");
     }
 
     [Fact]

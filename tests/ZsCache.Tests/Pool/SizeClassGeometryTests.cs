@@ -83,7 +83,7 @@ public class SizeClassGeometryTests
     {
         Assert.Contains(G.Distinct, c => c.IsHuge && c.Size == 4096 && c.PagesPerZspage == 1);
         Assert.Contains(G.Distinct, c => c.IsHuge && c.Size == 16384 && c.PagesPerZspage == 4);
-        Assert.True(G.HugeClassSize > 3584 && G.HugeClassSize <= 4096, $"huge starts at {G.HugeClassSize}");
+        Assert.Equal(3841, G.HugeClassSize); // 3841..4096 B share the one-page 4 KiB class
         Assert.True(G.ByIndex[G.IndexOfSize(G.HugeClassSize)].IsHuge);
         Assert.False(G.ByIndex[G.IndexOfSize(G.HugeClassSize - 1)].IsHuge);
     }
