@@ -47,6 +47,9 @@ public sealed record MemoryResult
 
     public long VmHwm { get; init; }
 
+    /// <summary>For a cache whose values live in a redis-server it started: that server's RssAnon growth, else 0.</summary>
+    public long ServerRssAnonDelta { get; init; }
+
     public long RssAnonAfter { get; init; }
 
     /// <summary>Full blocking compacting gen2 GC, wall clock by Stopwatch, each repetition, milliseconds.</summary>
@@ -59,12 +62,15 @@ public sealed record MemoryResult
 
     public string? GcMode { get; init; }
 
-    /// <summary>Bytes per entry on the primary basis: private anonymous resident memory (RssAnon) grown by the fill.</summary>
-    public double BytesPerEntryRss => Entries == 0 ? 0 : RssAnonDelta / (double)Entries;
+    /// <summary>
+    /// Bytes per entry on the primary basis: private anonymous resident memory (RssAnon) grown by
+    /// the fill, plus the redis-server's growth for a cache that keeps its values there.
+    /// </summary>
+    public double BytesPerEntryRss => Entries == 0 ? 0 : (RssAnonDelta + ServerRssAnonDelta) / (double)Entries;
 
     /// <summary>
     /// Bytes per entry on the accounted basis: the GC heap's growth plus pool memory the GC heap
-    /// does not already include (a pool on the POH is inside the heap figure).
+    /// does not already include (a pool on the POH is inside the heap figure), plus a redis-server's growth.
     /// </summary>
     public double BytesPerEntryAccounted
     {
@@ -76,7 +82,7 @@ public sealed record MemoryResult
             }
 
             long offHeapPool = PoolBytes > 0 ? Math.Max(0, PoolBytes - Math.Max(0, PohSizeDelta)) : 0;
-            return (GcTotalMemoryDelta + offHeapPool) / (double)Entries;
+            return (GcTotalMemoryDelta + offHeapPool + ServerRssAnonDelta) / (double)Entries;
         }
     }
 

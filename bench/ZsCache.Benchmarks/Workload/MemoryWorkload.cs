@@ -132,6 +132,8 @@ public static class MemoryWorkload
         var memory = results.FirstOrDefault(r => r.Cache == "memory" && r.Available);
         var zs = results.FirstOrDefault(r => r.Cache == "zs" && r.Available);
         s.AppendLine();
+        s.AppendLine("RssAnon Δ: private anonymous resident memory the fill added to the process (for redis: plus its redis-server's); accounted: GC.GetTotalMemory(true) Δ plus pool bytes not on the GC heap (plus redis-server's RssAnon Δ).");
+        s.AppendLine();
         if (memory is null || zs is null)
         {
             s.AppendLine("Ratios: need both 'memory' and 'zs' available; ZsCache figures pending.");

@@ -8,10 +8,10 @@ public sealed record ProcStatus(long VmRss, long RssAnon, long RssFile, long VmH
     /// <summary>Private resident bytes (smaps_rollup Private_Clean + Private_Dirty).</summary>
     public long Private => PrivateDirty + PrivateClean;
 
-    public static ProcStatus Read()
+    public static ProcStatus Read(string process = "self")
     {
-        var status = ReadKb("/proc/self/status");
-        var rollup = ReadKb("/proc/self/smaps_rollup");
+        var status = ReadKb($"/proc/{process}/status");
+        var rollup = ReadKb($"/proc/{process}/smaps_rollup");
         return new ProcStatus(
             Get(status, "VmRSS"), Get(status, "RssAnon"), Get(status, "RssFile"), Get(status, "VmHWM"),
             Get(rollup, "Private_Dirty"), Get(rollup, "Private_Clean"));
@@ -35,7 +35,7 @@ public sealed record ProcStatus(long VmRss, long RssAnon, long RssFile, long VmH
                 continue;
             }
 
-            string[] parts = line[(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string[] parts = line[(colon + 1)..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length == 2 && parts[1] == "kB" && long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long kb))
             {
                 values[line[..colon]] = kb * 1024;
