@@ -21,6 +21,7 @@ public static class CorpusReport
         var compressedByKind = new long[3];
         var countByKind = new long[3];
         byte[] target = new byte[LZ4Codec.MaximumOutputSize(JsonCorpus.MaxValueBytes)];
+        using var fingerprint = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         for (long i = 0; i < count; i++)
         {
             byte[] value = corpus.Value(i);
@@ -33,13 +34,17 @@ public static class CorpusReport
             rawByKind[kind] += value.Length;
             compressedByKind[kind] += encoded;
             countByKind[kind]++;
-            keyChars += corpus.Key(i).Length;
+            string key = corpus.Key(i);
+            keyChars += key.Length;
+            fingerprint.AppendData(System.Text.Encoding.UTF8.GetBytes(key));
+            fingerprint.AppendData(value);
         }
 
         Array.Sort(sizes);
         Array.Sort(ratios);
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"corpus seed={seed} entries={count}"));
+        // The fingerprint pins the bytes: a figure measured on another fingerprint is on another corpus.
+        Console.WriteLine(string.Create(inv, $"corpus seed={seed} entries={count} sha256(keys+values)={Convert.ToHexStringLower(fingerprint.GetHashAndReset())[..16]}"));
         Console.WriteLine(string.Create(inv, $"value bytes: mean {raw / (double)count:F0}, p10 {Pct(sizes, 0.10)}, p50 {Pct(sizes, 0.50)}, p90 {Pct(sizes, 0.90)}, p99 {Pct(sizes, 0.99)}, min {sizes[0]}, max {sizes[^1]}"));
         Console.WriteLine(string.Create(inv, $"share 200 B–8 KB: {Share(sizes, 200, 8192):P1}; below 200 B: {Share(sizes, 0, 199):P1}; above 8 KB: {Share(sizes, 8193, int.MaxValue):P1}; above 32 KB: {Share(sizes, 32769, int.MaxValue):P2}"));
         Console.WriteLine(string.Create(inv, $"key chars: mean {keyChars / (double)count:F1}"));
