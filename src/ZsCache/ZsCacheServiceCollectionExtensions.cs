@@ -1,6 +1,12 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ZsCache.Internal;
+using ZsCache.Writeback;
 
 namespace ZsCache;
 
@@ -17,7 +23,13 @@ public static class ZsCacheServiceCollectionExtensions
     public static IZsCacheBuilder AddZsCache(this IServiceCollection services, Action<ZsCacheOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        throw new NotSupportedException("pending");
+        var options = services.AddOptions<ZsCacheOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return AddCore(services, options);
     }
 
     /// <summary>
@@ -31,6 +43,29 @@ public static class ZsCacheServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        throw new NotSupportedException("pending");
+        return AddCore(services, services.AddOptions<ZsCacheOptions>().Bind(configuration));
+    }
+
+    private static ZsCacheBuilder AddCore(IServiceCollection services, OptionsBuilder<ZsCacheOptions> options)
+    {
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ZsCacheOptions>, ZsCacheOptionsValidator>());
+        services.TryAddSingleton(sp => new ZsDistributedCache(
+            sp.GetRequiredService<IOptions<ZsCacheOptions>>(),
+            sp.GetService<IZsWritebackTier>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<IMeterFactory>()));
+
+        // Added, not tried: the last registration of IDistributedCache is the one resolved, as
+        // AddStackExchangeRedisCache does, so ZsCache wins over an earlier default.
+        services.AddSingleton<IDistributedCache>(sp => sp.GetRequiredService<ZsDistributedCache>());
+        services.AddSingleton<IBufferDistributedCache>(sp => sp.GetRequiredService<ZsDistributedCache>());
+        return new ZsCacheBuilder(services);
+    }
+
+    private sealed class ZsCacheBuilder(IServiceCollection services) : IZsCacheBuilder
+    {
+        public IServiceCollection Services { get; } = services;
     }
 }

@@ -1,0 +1,494 @@
+using System.Buffers;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using ZsCache.Cache;
+using ZsCache.Pool;
+using ZsCache.Telemetry;
+using ZsCache.Writeback;
+
+namespace ZsCache;
+
+/// <content>
+/// The shrinker: the background worker that keeps the pool between its watermarks, and the
+/// periodic expiration scan.
+/// </content>
+/// <remarks>
+/// One reclaim step (<see cref="ReclaimOneAsync"/>), the port of <c>zs_reclaim_page</c> with the
+/// evict callback split around the tier's I/O:
+/// <list type="number">
+/// <item><description>The pool takes its LRU tail zspage off its fullness list and marks it under
+/// reclaim: no allocation or compaction touches it, and frees in it defer their handles.</description></item>
+/// <item><description>For each live object, under its shard lock: expired entries are freed; under
+/// <see cref="ZsWritebackPolicy.EntryClock"/> a referenced entry gets its second chance (bit
+/// cleared, kept); with no tier, or the tier down, the entry is dropped; a clean entry (the tier
+/// holds this very version) is freed without I/O; the rest are copied out and marked in flight.</description></item>
+/// <item><description>The copies go to the tier as one batch.</description></item>
+/// <item><description>For each answer, under the shard lock: if the index still holds that handle and
+/// version, a stored object is freed, unless a read touched it during the writeback (the read
+/// wins: it stays, now clean); a failed one stays, not made to look hot.</description></item>
+/// <item><description>The pool frees the zspage if it is empty, or puts it back at the LRU front.</description></item>
+/// </list>
+/// </remarks>
+public sealed partial class ZsDistributedCache
+{
+    /// <summary>How often the expiration scan walks the index (lazy expiry on access does the rest).</summary>
+    private static readonly TimeSpan ScanInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>Reclaim steps in a row that free nothing before a pass gives up until the next signal.</summary>
+    private const int MaxFruitlessSteps = 8;
+
+    /// <summary>Zspages an inline (request-thread) reclaim may drop before the store goes elsewhere.</summary>
+    private const int MaxInlineReclaims = 4;
+
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _shrinkSignal = new(0, 1);
+    private readonly SemaphoreSlim _shrinkGate = new(1, 1);
+    private Task? _shrinkLoop;
+    private Task? _fenceLoop;
+    private ITimer? _scanTimer;
+    private bool _warnedDropping;
+
+    private void StartBackgroundWork()
+    {
+        _shrinkLoop = Task.Run(ShrinkLoopAsync);
+        if (_tier is not null)
+        {
+            _fenceLoop = Task.Run(FenceLoopAsync);
+        }
+
+        _scanTimer = _time.CreateTimer(static state => ((ZsDistributedCache)state!).ScanExpired(), this, ScanInterval, ScanInterval);
+    }
+
+    private void StopBackgroundWork()
+    {
+        _scanTimer?.Dispose();
+        _stopping.Cancel();
+        _fenceQueue.Writer.TryComplete();
+        try
+        {
+            // Bounded: the loops only await cancellable operations.
+            Task.WaitAll([_shrinkLoop ?? Task.CompletedTask, _fenceLoop ?? Task.CompletedTask], TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // Cancellation surfaced as a fault of a loop; they are done either way.
+        }
+
+        _stopping.Dispose();
+    }
+
+    private void SignalShrinker()
+    {
+        if (_shrinkSignal.CurrentCount == 0)
+        {
+            try
+            {
+                _shrinkSignal.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another thread signalled first: the shrinker is awake either way.
+            }
+        }
+    }
+
+    private async Task ShrinkLoopAsync()
+    {
+        var token = _stopping.Token;
+        try
+        {
+            while (true)
+            {
+                await _shrinkSignal.WaitAsync(token).ConfigureAwait(false);
+                try
+                {
+                    await ShrinkAsync(token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.ShrinkerFailed(_logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// One shrink pass: compact when fragmentation pays, then reclaim until the pool is below the
+    /// low watermark. Public to tests through <c>InternalsVisibleTo</c>; the background worker
+    /// calls it on every signal.
+    /// </summary>
+    internal async Task ShrinkAsync(CancellationToken cancellationToken = default)
+    {
+        await _shrinkGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var pagesFreed = 0;
+            var written = 0;
+            var dropped = 0;
+            var moved = CompactIfWorthIt();
+            var fruitless = 0;
+
+            // Every zspage is visited at most twice per pass: enough for CLOCK to clear its bits
+            // once and take the page on the second visit.
+            var budget = (2 * _pool.TotalBytes / ZsPool.PageSize) + 16;
+            while (_pool.TotalBytes > _lowWatermark && budget-- > 0 && !cancellationToken.IsCancellationRequested)
+            {
+                var drop = _tier is null || !_tier.IsAvailable;
+                if (drop && _tier is not null && !_warnedDropping)
+                {
+                    _warnedDropping = true;
+                    Log.DroppingWhileTierDown(_logger);
+                }
+                else if (!drop)
+                {
+                    _warnedDropping = false;
+                }
+
+                var step = await ReclaimOneAsync(drop, cancellationToken).ConfigureAwait(false);
+                if (step.NothingToReclaim)
+                {
+                    break;
+                }
+
+                pagesFreed += step.PagesFreed;
+                written += step.Written;
+                dropped += step.Dropped;
+                if (step.PagesFreed == 0 && step.Written == 0 && step.Dropped == 0 && step.Spared == 0)
+                {
+                    if (++fruitless >= MaxFruitlessSteps)
+                    {
+                        break;
+                    }
+                }
+                else
+                {
+                    fruitless = 0;
+                }
+
+                if (step.Spared > 0 || (step.PagesFreed == 0 && (step.Written > 0 || step.Dropped > 0)))
+                {
+                    // Holes were punched without freeing the zspage: compaction, a local copy, is
+                    // far cheaper than writing more back.
+                    moved += CompactIfWorthIt();
+                }
+            }
+
+            Log.ShrinkPass(_logger, pagesFreed, written, dropped, moved, _pool.TotalBytes, _options.MaxPoolBytes);
+        }
+        finally
+        {
+            _shrinkGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reclaims up to <paramref name="zspages"/> LRU zspages whatever the watermarks (writing back,
+    /// or dropping when there is no tier or it is down). For tests and tools; returns pages freed.
+    /// </summary>
+    internal async Task<int> ReclaimAsync(int zspages, CancellationToken cancellationToken = default)
+    {
+        await _shrinkGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var freed = 0;
+            for (var i = 0; i < zspages; i++)
+            {
+                var step = await ReclaimOneAsync(_tier is null || !_tier.IsAvailable, cancellationToken).ConfigureAwait(false);
+                if (step.NothingToReclaim)
+                {
+                    break;
+                }
+
+                freed += step.PagesFreed;
+            }
+
+            return freed;
+        }
+        finally
+        {
+            _shrinkGate.Release();
+        }
+    }
+
+    private long CompactIfWorthIt()
+    {
+        var stats = _pool.GetStatistics();
+        long freeable = 0;
+        foreach (var c in stats.Classes)
+        {
+            freeable += c.Freeable;
+        }
+
+        // Worth it once an eighth of the pool could be given back: below that the moves cost
+        // more than the pages they free.
+        if (freeable * ZsPool.PageSize < Math.Max(stats.TotalBytes / 8, ZsPool.PageSize))
+        {
+            return 0;
+        }
+
+        var result = _pool.Compact();
+        _metrics.CompactionMoved(result.ObjectsMoved);
+        return result.ObjectsMoved;
+    }
+
+    /// <summary>On a full pool: drop cold zspages inline when nothing could take them elsewhere, then try again.</summary>
+    private bool TryMallocAfterDirectReclaim(int size, out ZsHandle handle)
+    {
+        SignalShrinker();
+        if (_tier is not null && _tier.IsAvailable)
+        {
+            // The tier can take the store itself: better than dropping cold data on a request thread.
+            handle = default;
+            return false;
+        }
+
+        for (var i = 0; i < MaxInlineReclaims; i++)
+        {
+            var step = ReclaimOneAsync(drop: true, CancellationToken.None);
+
+            // Dropping never awaits, so the step has completed here.
+            if (!step.IsCompleted || step.Result.NothingToReclaim)
+            {
+                break;
+            }
+
+            if (_pool.TryMalloc(size, out handle))
+            {
+                return true;
+            }
+        }
+
+        handle = default;
+        return false;
+    }
+
+    private readonly record struct ReclaimStep(bool NothingToReclaim, int PagesFreed, int Written, int Dropped, int Spared);
+
+    private sealed record PendingWrite(IndexShard Shard, int Hash, ZsHandle Handle, long Version, ZsWritebackItem Item, byte[] Rented);
+
+    private async ValueTask<ReclaimStep> ReclaimOneAsync(bool drop, CancellationToken cancellationToken)
+    {
+        if (!_pool.TryBeginReclaim(out var reclaim))
+        {
+            return new ReclaimStep(true, 0, 0, 0, 0);
+        }
+
+        var written = 0;
+        var dropped = 0;
+        var spared = 0;
+        var expired = 0;
+        List<PendingWrite>? pending = null;
+        var pagesFreed = 0;
+        try
+        {
+            var now = _time.GetUtcNow();
+            foreach (var handle in reclaim.Handles)
+            {
+                int hash;
+                try
+                {
+                    hash = _pool.Read(handle, 0, static (obj, _) => ObjectLayout.ReadHash(obj));
+                }
+                catch (ZsPoolException)
+                {
+                    // Freed by a Remove or an overwrite since reclaim began: its handle is deferred, its object gone.
+                    continue;
+                }
+
+                var shard = ShardFor(hash);
+                lock (shard.Lock)
+                {
+                    var slot = shard.FindByHandle(hash, handle);
+                    if (slot < 0)
+                    {
+                        continue;
+                    }
+
+                    ref var entry = ref shard[slot];
+                    if (now.UtcTicks >= entry.DeadlineTicks)
+                    {
+                        FreeEntry(shard, slot);
+                        expired++;
+                        continue;
+                    }
+
+                    if (_options.WritebackPolicy == ZsWritebackPolicy.EntryClock && (entry.Flags & EntryFlags.Referenced) != 0)
+                    {
+                        entry.Flags &= ~EntryFlags.Referenced;
+                        spared++;
+                        continue;
+                    }
+
+                    if (drop)
+                    {
+                        FreeEntry(shard, slot);
+                        dropped++;
+                        continue;
+                    }
+
+                    if ((entry.Flags & EntryFlags.Clean) != 0 && entry.SlidingTicks == 0)
+                    {
+                        // The tier holds this very version and no sliding renewal can have outrun its TTL.
+                        FreeEntry(shard, slot);
+                        Interlocked.Increment(ref _writtenBack);
+                        RecordShadow(hash, now.UtcTicks);
+                        written++;
+                        continue;
+                    }
+
+                    var rented = ArrayPool<byte>.Shared.Rent(entry.DataLength);
+                    var key = _pool.Read(handle, rented, static (obj, buffer) =>
+                    {
+                        ObjectLayout.Data(obj).CopyTo(buffer);
+                        return Encoding.UTF8.GetString(ObjectLayout.Key(obj));
+                    });
+                    var item = new ZsWritebackItem
+                    {
+                        Key = key,
+                        Version = entry.Version,
+                        Codec = entry.Codec,
+                        OriginalLength = entry.OriginalLength,
+                        Data = rented.AsMemory(0, entry.DataLength),
+                        AbsoluteExpiration = entry.AbsoluteTicks == long.MaxValue ? null : new DateTimeOffset(entry.AbsoluteTicks, TimeSpan.Zero),
+                        SlidingExpiration = entry.SlidingTicks == 0 ? null : TimeSpan.FromTicks(entry.SlidingTicks),
+                        TimeToLive = TimeToLive(entry.DeadlineTicks, now.UtcTicks),
+                    };
+
+                    // Cleared so that a read during the writeback shows, and wins.
+                    entry.Flags = (entry.Flags | EntryFlags.InFlight) & ~EntryFlags.Referenced;
+                    (pending ??= []).Add(new PendingWrite(shard, hash, handle, entry.Version, item, rented));
+                }
+            }
+
+            if (pending is not null)
+            {
+                written += await WriteBackAsync(pending, now, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            pagesFreed = _pool.EndReclaim(reclaim);
+        }
+
+        _metrics.Evicted(EvictionReason.Expired, expired);
+        _metrics.Evicted(EvictionReason.Shrink, dropped);
+        return new ReclaimStep(false, pagesFreed, written, dropped + expired, spared);
+    }
+
+    private async Task<int> WriteBackAsync(List<PendingWrite> pending, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var items = new ZsWritebackItem[pending.Count];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = pending[i].Item;
+        }
+
+        try
+        {
+            await _tier!.WriteAsync(items, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The tier promises not to throw for its faults; whatever it threw, nothing was confirmed.
+            Log.ShrinkerFailed(_logger, ex);
+            foreach (var item in items)
+            {
+                if (item.Outcome == ZsWritebackOutcome.Pending)
+                {
+                    item.Outcome = ZsWritebackOutcome.Failed;
+                }
+            }
+        }
+
+        var freed = 0;
+        var failed = 0;
+        long bytes = 0;
+        foreach (var p in pending)
+        {
+            var stored = p.Item.Outcome is ZsWritebackOutcome.Written or ZsWritebackOutcome.Superseded;
+            if (stored)
+            {
+                bytes += p.Item.Outcome == ZsWritebackOutcome.Written ? p.Item.Data.Length : 0;
+            }
+            else
+            {
+                failed++;
+            }
+
+            lock (p.Shard.Lock)
+            {
+                var slot = p.Shard.FindByHandle(p.Hash, p.Handle);
+                if (slot >= 0 && p.Shard[slot].Version == p.Version)
+                {
+                    ref var entry = ref p.Shard[slot];
+                    entry.Flags &= ~EntryFlags.InFlight;
+                    if (stored)
+                    {
+                        if ((entry.Flags & EntryFlags.Referenced) != 0 && p.Item.Outcome == ZsWritebackOutcome.Written)
+                        {
+                            // A read touched it during the writeback: it stays, and the tier's copy is current.
+                            entry.Flags |= EntryFlags.Clean;
+                        }
+                        else
+                        {
+                            FreeEntry(p.Shard, slot);
+                            freed++;
+                            if (p.Item.Outcome == ZsWritebackOutcome.Written)
+                            {
+                                Interlocked.Increment(ref _writtenBack);
+                                RecordShadow(p.Hash, now.UtcTicks);
+                            }
+                        }
+                    }
+                }
+            }
+
+            ArrayPool<byte>.Shared.Return(p.Rented);
+        }
+
+        _metrics.WritebackOk(pending.Count - failed, bytes);
+        _metrics.WritebackFailed(failed);
+        if (failed > 0)
+        {
+            Log.WritebackPartlyFailed(_logger, failed, pending.Count);
+        }
+
+        return freed;
+    }
+
+    // ---- expiration ----
+
+    /// <summary>Frees every expired entry. Runs on the scan timer; tests may call it directly.</summary>
+    internal int ScanExpired()
+    {
+        var removed = 0;
+        try
+        {
+            var now = _time.GetUtcNow().UtcTicks;
+            foreach (var shard in _shards)
+            {
+                lock (shard.Lock)
+                {
+                    for (var slot = 0; slot < shard.Capacity; slot++)
+                    {
+                        if (shard[slot].IsLive && now >= shard[slot].DeadlineTicks && (shard[slot].Flags & EntryFlags.InFlight) == 0)
+                        {
+                            FreeEntry(shard, slot);
+                            removed++;
+                        }
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.ScanFailed(_logger, ex);
+        }
+
+        _metrics.Evicted(EvictionReason.Expired, removed);
+        return removed;
+    }
+}

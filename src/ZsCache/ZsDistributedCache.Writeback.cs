@@ -1,0 +1,412 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using ZsCache.Cache;
+using ZsCache.Compression;
+using ZsCache.Telemetry;
+using ZsCache.Writeback;
+
+namespace ZsCache;
+
+/// <content>
+/// The writeback tier's side of the cache: fault-in, fences and stores that bypass a full pool.
+/// </content>
+/// <remarks>
+/// Why a Remove or a newer Set is never undone (invariant 3 of <c>DESIGN.md</c>):
+/// <list type="number">
+/// <item><description>Every Set and Remove takes a new version under its shard lock and asks the tier
+/// for a fence of that version (<see cref="IZsWritebackTier.FenceAsync"/>): the tier then refuses
+/// every older store, including writebacks already in flight, and drops the older copy.</description></item>
+/// <item><description>Until the tier confirms, the key is fenced locally (<c>_pendingFences</c>): a
+/// fault-in that reads a version older than the local fence reads as a miss.</description></item>
+/// <item><description>A fault-in admits what it read back into the pool only if no Set or Remove
+/// touched the key's shard while it was reading (<see cref="IndexShard.MutationStamp"/>).</description></item>
+/// <item><description>Reclaim frees an object only if the index still holds that very handle and
+/// version when the tier answers.</description></item>
+/// </list>
+/// </remarks>
+public sealed partial class ZsDistributedCache
+{
+    /// <summary>
+    /// Beyond this many unconfirmed fences (a long outage with many writes), they are folded into
+    /// one version floor: memory stays bounded, reads of older written-back values miss.
+    /// </summary>
+    private const int MaxPendingFences = 100_000;
+
+    /// <summary>Fences sent together: one pipelined burst, small enough not to hog the connection.</summary>
+    private const int FenceBatch = 256;
+
+    /// <summary>Objects faulted in within this long after their writeback count as refaults.</summary>
+    private static readonly TimeSpan RefaultWindow = TimeSpan.FromMinutes(5);
+
+    private readonly ConcurrentDictionary<string, long> _pendingFences = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<FaultIn?>>> _faultIns = new(StringComparer.Ordinal);
+    private readonly Channel<string> _fenceQueue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private long _fenceFloor;
+
+    /// <summary>
+    /// Shadow entries, as the kernel's workingset code keeps for evicted pages: the key hash and
+    /// the time of each recent writeback, in a small direct-mapped table, so a fault-in can tell
+    /// whether it undoes a recent writeback.
+    /// </summary>
+    private readonly long[] _shadows = new long[1 << 16];
+
+    /// <summary>A value fetched from the tier, decoded once and checked; shared by concurrent readers.</summary>
+    private sealed record FaultIn(byte[] Value);
+
+    private Task<FaultIn?> FetchShared(string key)
+    {
+        var lazy = _faultIns.GetOrAdd(key, static (k, self) => new Lazy<Task<FaultIn?>>(() => self.FetchAndAdmitAsync(k)), this);
+        var task = lazy.Value;
+        if (task.IsCompleted)
+        {
+            _faultIns.TryRemove(new KeyValuePair<string, Lazy<Task<FaultIn?>>>(key, lazy));
+        }
+        else
+        {
+            _ = task.ContinueWith(
+                static (_, state) =>
+                {
+                    var (self, k, l) = ((ZsDistributedCache, string, Lazy<Task<FaultIn?>>))state!;
+                    self._faultIns.TryRemove(new KeyValuePair<string, Lazy<Task<FaultIn?>>>(k, l));
+                },
+                (this, key, lazy),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+
+        return task;
+    }
+
+    private byte[]? CompleteFaultIn(FaultIn? fetched)
+    {
+        if (fetched is null)
+        {
+            RecordMiss();
+            return null;
+        }
+
+        Interlocked.Increment(ref _hitsWriteback);
+        _metrics.Hit(fromPool: false);
+        return fetched.Value;
+    }
+
+    private bool CopyFaultIn(FaultIn? fetched, IBufferWriter<byte> destination)
+    {
+        var value = CompleteFaultIn(fetched);
+        if (value is null)
+        {
+            return false;
+        }
+
+        destination.Write(value);
+        return true;
+    }
+
+    private async Task<FaultIn?> FetchAndAdmitAsync(string key)
+    {
+        // Let the caller's thread go on; the fetch is awaited by every reader of the key.
+        await Task.Yield();
+        try
+        {
+            var hash = Hash(key);
+            var shard = ShardFor(hash);
+            long stamp;
+            lock (shard.Lock)
+            {
+                stamp = shard.MutationStamp;
+            }
+
+            var now = _time.GetUtcNow();
+            var value = await _tier!.ReadAsync(key, now, CancellationToken.None).ConfigureAwait(false);
+            if (value is null)
+            {
+                return null;
+            }
+
+            if (value.Version < Volatile.Read(ref _fenceFloor)
+                || (_pendingFences.TryGetValue(key, out var fence) && value.Version < fence))
+            {
+                // Written before a Remove or Set the tier has not confirmed yet: stale.
+                return null;
+            }
+
+            if (value.AbsoluteExpiration is { } absolute && absolute <= now)
+            {
+                return null;
+            }
+
+            if (value.DictionaryId != 0 || value.OriginalLength < 0 || value.OriginalLength > _options.MaxValueBytes
+                || value.Data.Length > ValueCodec.MaxEncodedLength(value.OriginalLength))
+            {
+                Log.FaultInRejected(_logger, (int)value.Codec, value.DictionaryId, value.OriginalLength);
+                return null;
+            }
+
+            var decoded = value.OriginalLength == 0 ? [] : new byte[value.OriginalLength];
+            if (!ValueCodec.TryDecode(value.Codec, value.Data.Span, decoded))
+            {
+                Log.FaultInRejected(_logger, (int)value.Codec, value.DictionaryId, value.OriginalLength);
+                return null;
+            }
+
+            NoteRefault(hash, now);
+            Admit(key, hash, shard, stamp, value, now);
+            return new FaultIn(decoded);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The tier promises not to throw for its own faults; anything else must not reach the caller either.
+            Log.FaultInFailed(_logger, ex);
+            return null;
+        }
+    }
+
+    /// <summary>Brings a faulted-in value back into the pool as a clean entry, when there is room and nothing changed meanwhile.</summary>
+    private void Admit(string key, int hash, IndexShard shard, long stamp, ZsWritebackValue value, DateTimeOffset now)
+    {
+        var keyLength = Encoding.UTF8.GetByteCount(key);
+        var objectLength = ObjectLayout.HeaderSize + keyLength + value.Data.Length;
+        if (keyLength > ObjectLayout.MaxKeyBytes || objectLength > _pool.MaxObjectBytes || _pool.TotalBytes + objectLength > _highWatermark)
+        {
+            return;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(objectLength);
+        try
+        {
+            ObjectLayout.WriteHeader(buffer, hash, keyLength);
+            Encoding.UTF8.GetBytes(key, buffer.AsSpan(ObjectLayout.HeaderSize, keyLength));
+            value.Data.Span.CopyTo(buffer.AsSpan(ObjectLayout.HeaderSize + keyLength));
+            if (!_pool.TryMalloc(objectLength, out var handle))
+            {
+                return;
+            }
+
+            _pool.Write(handle, 0, buffer.AsSpan(0, objectLength));
+            var absoluteTicks = value.AbsoluteExpiration?.UtcTicks ?? long.MaxValue;
+            var slidingTicks = value.SlidingExpiration?.Ticks ?? 0;
+            lock (shard.Lock)
+            {
+                if (shard.MutationStamp != stamp || FindSlot(shard, hash, buffer.AsSpan(ObjectLayout.HeaderSize, keyLength)) >= 0)
+                {
+                    _pool.Free(handle);
+                    return;
+                }
+
+                shard.Add(new IndexEntry
+                {
+                    HashCode = hash,
+                    Handle = handle,
+                    Version = value.Version,
+                    AbsoluteTicks = absoluteTicks,
+                    SlidingTicks = slidingTicks,
+                    DeadlineTicks = slidingTicks == 0 ? absoluteTicks : Math.Min(absoluteTicks, now.UtcTicks + slidingTicks),
+                    OriginalLength = value.OriginalLength,
+                    DataLength = value.Data.Length,
+                    Codec = value.Codec,
+                    Flags = EntryFlags.Clean | EntryFlags.Referenced,
+                });
+                Interlocked.Increment(ref _entries);
+                Interlocked.Add(ref _storedCompressed, value.Data.Length);
+                Interlocked.Add(ref _storedOriginal, value.OriginalLength);
+                Interlocked.Decrement(ref _writtenBack);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void RecordShadow(int hash, long nowTicks)
+    {
+        var seconds = (uint)(nowTicks / TimeSpan.TicksPerSecond);
+        Volatile.Write(ref _shadows[hash & (_shadows.Length - 1)], ((long)hash << 32) | seconds);
+    }
+
+    private void NoteRefault(int hash, DateTimeOffset now)
+    {
+        var shadow = Volatile.Read(ref _shadows[hash & (_shadows.Length - 1)]);
+        if ((int)(shadow >> 32) != hash || shadow == 0)
+        {
+            return;
+        }
+
+        var seconds = (uint)(now.UtcTicks / TimeSpan.TicksPerSecond);
+        if (seconds - (uint)shadow <= RefaultWindow.TotalSeconds)
+        {
+            _metrics.Refaulted();
+            Interlocked.Increment(ref _refaults);
+        }
+    }
+
+    private long _refaults;
+
+    // ---- fences ----
+
+    private bool IsFenced(string key) => _pendingFences.ContainsKey(key);
+
+    /// <summary>Fences <paramref name="key"/> locally at once and asks the tier to follow in the background.</summary>
+    private void RequestFence(string key, long version)
+    {
+        _pendingFences.AddOrUpdate(key, static (_, v) => v, static (_, old, v) => Math.Max(old, v), version);
+        if (_pendingFences.Count > MaxPendingFences)
+        {
+            FoldFences();
+        }
+
+        _fenceQueue.Writer.TryWrite(key);
+    }
+
+    /// <summary>Fences now and waits for the tier (RemoveAsync); on failure the background retries.</summary>
+    private async Task FenceNowAsync(string key, long version)
+    {
+        _pendingFences.AddOrUpdate(key, static (_, v) => v, static (_, old, v) => Math.Max(old, v), version);
+        if (!await SendFenceAsync(key).ConfigureAwait(false))
+        {
+            _fenceQueue.Writer.TryWrite(key);
+        }
+    }
+
+    private void FoldFences()
+    {
+        var max = 0L;
+        var count = 0;
+        foreach (var pair in _pendingFences)
+        {
+            max = Math.Max(max, pair.Value);
+            count++;
+        }
+
+        InterlockedMax(ref _fenceFloor, max);
+        _pendingFences.Clear();
+        Log.FencesFolded(_logger, count);
+    }
+
+    private async Task<bool> SendFenceAsync(string key)
+    {
+        if (!_pendingFences.TryGetValue(key, out var version))
+        {
+            return true;
+        }
+
+        try
+        {
+            if (await _tier!.FenceAsync(key, version, _stopping.Token).ConfigureAwait(false))
+            {
+                _pendingFences.TryRemove(new KeyValuePair<string, long>(key, version));
+                return true;
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.FenceFailed(_logger, ex);
+        }
+
+        return false;
+    }
+
+    private async Task FenceLoopAsync()
+    {
+        var reader = _fenceQueue.Reader;
+        var batch = new List<string>(FenceBatch);
+        var sends = new List<Task<bool>>(FenceBatch);
+        var backoff = TimeSpan.Zero;
+        var token = _stopping.Token;
+        try
+        {
+            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                batch.Clear();
+                sends.Clear();
+                while (batch.Count < FenceBatch && reader.TryRead(out var key))
+                {
+                    if (_pendingFences.ContainsKey(key) && !batch.Contains(key))
+                    {
+                        batch.Add(key);
+                    }
+                }
+
+                foreach (var key in batch)
+                {
+                    sends.Add(SendFenceAsync(key));
+                }
+
+                await Task.WhenAll(sends).ConfigureAwait(false);
+                var failed = false;
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    if (!sends[i].Result)
+                    {
+                        failed = true;
+                        _fenceQueue.Writer.TryWrite(batch[i]);
+                    }
+                }
+
+                if (failed)
+                {
+                    // The tier is struggling: back off (real time, not the cache's clock, which
+                    // tests may freeze) before trying the failed fences again.
+                    backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                    await Task.Delay(backoff, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    backoff = TimeSpan.Zero;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+    }
+
+    // ---- stores that bypass the pool ----
+
+    private async Task WriteBypassAsync(ZsWritebackItem item)
+    {
+        try
+        {
+            await _tier!.WriteAsync([item], _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.FenceFailed(_logger, ex);
+            item.Outcome = ZsWritebackOutcome.Failed;
+        }
+
+        if (item.Outcome == ZsWritebackOutcome.Written)
+        {
+            Interlocked.Increment(ref _writtenBack);
+            _metrics.WritebackOk(1, item.Data.Length);
+        }
+        else if (item.Outcome != ZsWritebackOutcome.Superseded)
+        {
+            _metrics.WritebackFailed(1);
+            _metrics.Evicted(EvictionReason.Capacity);
+            Log.BypassDropped(_logger);
+        }
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+}

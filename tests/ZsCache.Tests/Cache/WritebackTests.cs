@@ -1,0 +1,300 @@
+using System.Buffers;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Time.Testing;
+using ZsCache.Writeback;
+
+namespace ZsCache.Tests.Cache;
+
+/// <summary>The cache's side of the writeback protocol, against a tier in memory that keeps the tier's rules.</summary>
+public class WritebackTests
+{
+    private static readonly DistributedCacheEntryOptions NoExpiry = new();
+
+    private static (ZsDistributedCache Cache, InMemoryTier Tier, FakeTimeProvider Time) Create(Action<ZsCacheOptions>? configure = null)
+    {
+        var tier = new InMemoryTier();
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        return (CacheFactory.Create(time, configure, tier), tier, time);
+    }
+
+    /// <summary>Reclaims until the key has left the pool (the test pool has few zspages).</summary>
+    private static async Task EvictAllAsync(ZsDistributedCache cache)
+    {
+        await cache.ReclaimAsync(10_000);
+        Assert.Equal(0, cache.GetStatistics().EntriesInPool);
+    }
+
+    [Fact]
+    public async Task Reclaimed_values_are_written_back_and_fault_in_identical()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        var values = Enumerable.Range(0, 50).Select(i => CacheFactory.JsonLike(i, 100 + (i * 97))).ToArray();
+        for (var i = 0; i < values.Length; i++)
+        {
+            await cache.SetAsync("k" + i, values[i], NoExpiry);
+        }
+
+        await EvictAllAsync(cache);
+        Assert.Equal(values.Length, tier.Contents.Count(c => !c.Value.IsFence));
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            Assert.Equal(values[i], i % 2 == 0 ? cache.Get("k" + i) : await cache.GetAsync("k" + i));
+        }
+
+        var stats = cache.GetStatistics();
+        Assert.Equal(values.Length, stats.WritebackHits);
+        Assert.Equal(values.Length, stats.EntriesInPool); // admitted back: there is room
+        Assert.Equal(values[3], cache.Get("k3"));
+        Assert.Equal(1, cache.GetStatistics().PoolHits);
+    }
+
+    [Fact]
+    public async Task Buffer_reads_fault_in_into_the_callers_writer()
+    {
+        var (cache, _, _) = Create();
+        using var _c = cache;
+        var value = CacheFactory.JsonLike(9, 7000);
+        cache.Set("k", value, NoExpiry);
+        await EvictAllAsync(cache);
+        var writer = new ArrayBufferWriter<byte>();
+        Assert.True(await cache.TryGetAsync("k", writer));
+        Assert.Equal(value, writer.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public async Task Objects_the_tier_refuses_stay_in_the_pool()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        cache.Set("kept", [1, 2, 3], NoExpiry);
+        cache.Set("gone", [4, 5, 6], NoExpiry);
+        tier.Refuse.Add("kept");
+        await cache.ReclaimAsync(100);
+
+        Assert.False(tier.Contents.ContainsKey("kept") && !tier.Contents["kept"].IsFence);
+        Assert.Equal([1, 2, 3], cache.Get("kept"));
+        Assert.Equal(1, cache.GetStatistics().PoolHits);
+        Assert.Equal([4, 5, 6], cache.Get("gone"));
+        Assert.Equal(1, cache.GetStatistics().WritebackHits);
+    }
+
+    [Fact]
+    public async Task A_down_tier_never_throws_and_shrink_drops_cold_entries()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        cache.Set("a", [1], NoExpiry);
+        tier.Failing = true;
+        tier.IsAvailable = false;
+        cache.Set("b", [2], NoExpiry);
+        cache.Remove("c");
+        await cache.RemoveAsync("d");
+        cache.Refresh("e");
+        Assert.Null(cache.Get("missing"));
+        await cache.ReclaimAsync(100);
+        Assert.Null(cache.Get("a"));
+        Assert.Null(await cache.GetAsync("b"));
+        Assert.Equal(0, cache.GetStatistics().EntriesInPool);
+        Assert.True(cache.GetStatistics().PendingFences > 0);
+
+        // The tier returns: fences drain and writeback works again.
+        tier.Failing = false;
+        tier.IsAvailable = true;
+        await WaitUntil(() => cache.GetStatistics().PendingFences == 0);
+        cache.Set("f", [6], NoExpiry);
+        await EvictAllAsync(cache);
+        Assert.Equal([6], cache.Get("f"));
+    }
+
+    [Fact]
+    public async Task Remove_during_writeback_is_not_undone()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        cache.Set("k", [1], NoExpiry);
+        tier.WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reclaim = cache.ReclaimAsync(100);
+        await tier.WriteEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        await cache.RemoveAsync("k");
+        tier.WriteGate.SetResult();
+        await reclaim.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Null(cache.Get("k"));
+        Assert.Null(await cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task Remove_during_writeback_is_not_undone_even_when_the_tier_cannot_confirm_the_fence()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        cache.Set("k", [1], NoExpiry);
+        tier.WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reclaim = cache.ReclaimAsync(100);
+        await tier.WriteEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        tier.Failing = true; // the fence fails...
+        cache.Remove("k");
+        await WaitUntil(() => tier.Fences > 0);
+        tier.Failing = false; // ...and the old write lands afterwards
+        tier.WriteGate.SetResult();
+        await reclaim.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(tier.Contents["k"].IsFence); // the stale copy did land in the tier
+
+        Assert.Null(cache.Get("k"));
+    }
+
+    [Fact]
+    public async Task Set_during_writeback_wins_over_the_older_value()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        cache.Set("k", [1], NoExpiry);
+        tier.WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reclaim = cache.ReclaimAsync(1);
+        await tier.WriteEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        cache.Set("k", [2], NoExpiry);
+        tier.WriteGate.SetResult();
+        await reclaim.WaitAsync(TimeSpan.FromSeconds(10));
+        tier.WriteGate = null;
+        Assert.Equal([2], cache.Get("k"));
+
+        await EvictAllAsync(cache);
+        Assert.Equal([2], cache.Get("k"));
+    }
+
+    [Fact]
+    public async Task A_fault_in_racing_a_remove_does_not_resurrect_the_value()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        cache.Set("k", [1], NoExpiry);
+        await EvictAllAsync(cache);
+
+        tier.ReadGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var read = cache.GetAsync("k");
+        await tier.ReadEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await cache.RemoveAsync("k");
+        tier.ReadGate.SetResult();
+        tier.ReadGate = null;
+        _ = await read.WaitAsync(TimeSpan.FromSeconds(10)); // concurrent with the remove: either answer is linearizable
+
+        Assert.Equal(0, cache.GetStatistics().EntriesInPool);
+        Assert.Null(cache.Get("k"));
+    }
+
+    [Fact]
+    public async Task Concurrent_reads_of_a_written_back_key_share_one_fetch()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        var value = CacheFactory.JsonLike(1, 3000);
+        cache.Set("k", value, NoExpiry);
+        await EvictAllAsync(cache);
+
+        tier.ReadGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reads = Enumerable.Range(0, 16).Select(_ => cache.GetAsync("k")).ToArray();
+        await tier.ReadEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        tier.ReadGate.SetResult();
+        var results = await Task.WhenAll(reads).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.All(results, r => Assert.Equal(value, r));
+        Assert.Equal(1, tier.Reads);
+        Assert.NotSame(results[0], results[1]); // each caller owns its array
+    }
+
+    [Fact]
+    public async Task A_value_faulted_in_and_unchanged_is_not_written_again()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        cache.Set("k", [1, 2], NoExpiry);
+        await EvictAllAsync(cache);
+        var writes = tier.Writes;
+        Assert.Equal([1, 2], cache.Get("k"));
+        await EvictAllAsync(cache);
+        Assert.Equal(writes, tier.Writes);
+        Assert.Equal([1, 2], cache.Get("k"));
+    }
+
+    [Fact]
+    public async Task A_read_during_writeback_keeps_the_entry_in_the_pool()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        cache.Set("k", [1], NoExpiry);
+        tier.WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reclaim = cache.ReclaimAsync(1);
+        await tier.WriteEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([1], cache.Get("k"));
+        tier.WriteGate.SetResult();
+        await reclaim.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, cache.GetStatistics().EntriesInPool);
+        Assert.Equal([1], cache.Get("k"));
+        Assert.Equal(0, tier.Reads);
+    }
+
+    [Fact]
+    public async Task Expiration_survives_writeback_and_fault_in()
+    {
+        var (cache, tier, time) = Create();
+        using var _c = cache;
+        cache.Set("k", [1], new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(10) });
+        time.Advance(TimeSpan.FromMinutes(4));
+        await EvictAllAsync(cache);
+        var stored = tier.Contents["k"];
+        Assert.Equal(TimeSpan.FromMinutes(6), stored.TimeToLive);
+        Assert.Equal(time.GetUtcNow().AddMinutes(6), stored.Value!.AbsoluteExpiration);
+
+        Assert.Equal([1], cache.Get("k"));
+        time.Advance(TimeSpan.FromMinutes(6));
+        Assert.Null(cache.Get("k"));
+    }
+
+    [Fact]
+    public async Task Stale_values_planted_before_a_local_remove_read_as_misses()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        tier.Failing = true;
+        cache.Remove("k"); // fence cannot reach the tier
+        tier.Failing = false;
+        tier.Plant("k", version: 1, [9]); // an older copy, as a writeback from before the remove would leave
+        Assert.Null(await cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task A_store_the_pool_cannot_take_goes_to_the_tier()
+    {
+        var (cache, tier, _) = Create(o => o.MaxPoolBytes = 1024 * 1024);
+        using var _c = cache;
+        var value = new byte[3 * 1024 * 1024];
+        new Random(1).NextBytes(value);
+        await cache.SetAsync("huge", value, NoExpiry);
+        Assert.False(tier.Contents["huge"].IsFence);
+        Assert.Equal(value, await cache.GetAsync("huge"));
+    }
+
+    [Fact]
+    public async Task Values_written_back_by_another_instance_are_read()
+    {
+        var (cache, tier, _) = Create();
+        using var _c = cache;
+        tier.Plant("other", version: 5, [1, 2, 3]);
+        Assert.Equal([1, 2, 3], await cache.GetAsync("other"));
+    }
+
+    internal static async Task WaitUntil(Func<bool> condition)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!condition())
+        {
+            await Task.Delay(10, cts.Token);
+        }
+    }
+}
