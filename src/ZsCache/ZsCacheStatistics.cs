@@ -24,6 +24,9 @@ public sealed class ZsCacheStatistics
     /// <summary>Managed bytes of the key index (its arrays), the cost per entry beside the pool.</summary>
     public required long IndexBytes { get; init; }
 
+    /// <summary>Managed bytes of the pool's own bookkeeping (handle table, zspage descriptors).</summary>
+    public required long PoolMetadataBytes { get; init; }
+
     /// <summary>Entries resident in the pool.</summary>
     public required long EntriesInPool { get; init; }
 

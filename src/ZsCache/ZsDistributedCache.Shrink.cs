@@ -216,11 +216,7 @@ public sealed partial class ZsDistributedCache
     private long CompactIfWorthIt()
     {
         var stats = _pool.GetStatistics();
-        long freeable = 0;
-        foreach (var c in stats.Classes)
-        {
-            freeable += c.Freeable;
-        }
+        var freeable = stats.FreeablePages;
 
         // Worth it once an eighth of the pool could be given back: below that the moves cost
         // more than the pages they free.

@@ -22,7 +22,7 @@ public sealed partial class ZsDistributedCache
         for (var i = 0; i < classes.Length; i++)
         {
             var c = pool.Classes[i];
-            classes[i] = new ZsSizeClassStatistics(c.Index, c.Size, c.ObjectsAllocated, c.ObjectsUsed, c.Zspages, c.PagesPerZspage, c.Freeable);
+            classes[i] = new ZsSizeClassStatistics(c.Index, c.Size, c.ObjectsAllocated, c.ObjectsUsed, c.Zspages, c.PagesPerZspage, c.FreeablePages);
         }
 
         return new ZsCacheStatistics
@@ -33,6 +33,7 @@ public sealed partial class ZsDistributedCache
             StoredCompressedBytes = Volatile.Read(ref _storedCompressed),
             StoredOriginalBytes = Volatile.Read(ref _storedOriginal),
             IndexBytes = indexBytes,
+            PoolMetadataBytes = pool.MetadataBytes,
             EntriesInPool = Volatile.Read(ref _entries),
             EntriesWrittenBack = Math.Max(0, Volatile.Read(ref _writtenBack)),
             PoolHits = Volatile.Read(ref _hitsPool),

@@ -1,0 +1,222 @@
+using System.Buffers.Binary;
+using ZsCache.Writeback;
+
+namespace ZsCache.Redis.Internal;
+
+// The Redis payload, format version 1. One Redis string per cache key (InstanceName + key):
+// a fixed 40-byte header, then the data bytes exactly as the pool held them (compressed or
+// raw; never recompressed). Every integer is big-endian.
+//
+//  offset size field
+//  0      2    magic "ZS" (0x5A 0x53)
+//  2      1    format version (1)
+//  3      1    flags: bit 0 = fence (tombstone); every other bit must be 0
+//  4      1    codec (ZsCodec: 0 raw, 1 LZ4)
+//  5      1    dictionary id (0 = none)
+//  6      2    reserved, 0
+//  8      8    entry version (int64 >= 0); at this fixed offset so the write script compares
+//              versions on GETRANGE key 0 15 without parsing the rest
+//  16     4    original length (int32 >= 0): the value's length once decoded
+//  20     4    data length (int32 >= 0): must equal the bytes that follow the header
+//  24     8    absolute expiration, unix milliseconds (0 = none)
+//  32     8    sliding window, milliseconds (0 = none)
+//  40     n    data
+//
+// Bytes 0..15 (magic, format version, flags, version) keep their meaning in every future
+// format version, so scripts of any version can order any two payloads. docs/redis-format.md
+// describes the TTL rule, fences and the compatibility policy. Decoding never throws and
+// never allocates: it checks every field against the caller's caps and slices the input.
+
+/// <summary>The fields of a payload header.</summary>
+internal readonly record struct RedisPayloadHeader(
+    bool IsFence,
+    ZsCodec Codec,
+    byte DictionaryId,
+    long Version,
+    int OriginalLength,
+    int DataLength,
+    long AbsoluteExpirationUnixMs,
+    long SlidingMs);
+
+/// <summary>Caps the decoder holds declared lengths to (from the cache's MaxValueBytes).</summary>
+internal readonly record struct RedisPayloadLimits(int MaxOriginalLength, int MaxDataLength);
+
+/// <summary>Encodes and decodes the Redis payload (layout at the top of this file).</summary>
+internal static class RedisPayload
+{
+    /// <summary>Length of the fixed header.</summary>
+    public const int HeaderLength = 40;
+
+    /// <summary>Bytes 0..15 of the header: what the scripts read to order payloads.</summary>
+    public const int OrderingPrefixLength = 16;
+
+    /// <summary>The current format version.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Flag bit of a fence.</summary>
+    public const byte FenceFlag = 0x01;
+
+    private const byte Magic0 = (byte)'Z';
+    private const byte Magic1 = (byte)'S';
+
+    // DateTimeOffset.MaxValue in unix milliseconds: anything larger cannot be an expiration.
+    private const long MaxUnixMs = 253_402_300_799_999;
+
+    // TimeSpan.MaxValue in milliseconds.
+    private const long MaxSlidingMs = long.MaxValue / TimeSpan.TicksPerMillisecond;
+
+    /// <summary>Encodes a value to store. Throws for items no cache should produce (programming errors).</summary>
+    public static byte[] Encode(ZsWritebackItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentOutOfRangeException.ThrowIfNegative(item.Version, nameof(item));
+        ArgumentOutOfRangeException.ThrowIfNegative(item.OriginalLength, nameof(item));
+        if (item.Codec is not (ZsCodec.Raw or ZsCodec.Lz4))
+        {
+            throw new ArgumentOutOfRangeException(nameof(item), item.Codec, "Unknown codec.");
+        }
+
+        var absolute = 0L;
+        if (item.AbsoluteExpiration is { } at)
+        {
+            absolute = at.ToUnixTimeMilliseconds();
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(absolute, nameof(item));
+        }
+
+        var sliding = 0L;
+        if (item.SlidingExpiration is { } window)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero, nameof(item));
+            // Rounded up so that a sub-millisecond window is still a window.
+            sliding = (window.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+        }
+
+        var data = item.Data.Span;
+        var payload = new byte[HeaderLength + data.Length];
+        WriteHeader(payload, new RedisPayloadHeader(false, item.Codec, item.DictionaryId, item.Version, item.OriginalLength, data.Length, absolute, sliding));
+        data.CopyTo(payload.AsSpan(HeaderLength));
+        return payload;
+    }
+
+    /// <summary>Encodes a fence (tombstone) of <paramref name="version"/>.</summary>
+    public static byte[] EncodeFence(long version)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        var payload = new byte[HeaderLength];
+        WriteHeader(payload, new RedisPayloadHeader(true, ZsCodec.Raw, 0, version, 0, 0, 0, 0));
+        return payload;
+    }
+
+    /// <summary>Writes the ordering prefix (bytes 0..15) a value of <paramref name="header"/> begins with.</summary>
+    public static byte[] OrderingPrefix(in RedisPayloadHeader header)
+    {
+        var full = new byte[HeaderLength];
+        WriteHeader(full, header);
+        return full[..OrderingPrefixLength];
+    }
+
+    private static void WriteHeader(Span<byte> destination, in RedisPayloadHeader header)
+    {
+        destination[0] = Magic0;
+        destination[1] = Magic1;
+        destination[2] = FormatVersion;
+        destination[3] = header.IsFence ? FenceFlag : (byte)0;
+        destination[4] = (byte)header.Codec;
+        destination[5] = header.DictionaryId;
+        destination[6] = 0;
+        destination[7] = 0;
+        BinaryPrimitives.WriteInt64BigEndian(destination[8..], header.Version);
+        BinaryPrimitives.WriteInt32BigEndian(destination[16..], header.OriginalLength);
+        BinaryPrimitives.WriteInt32BigEndian(destination[20..], header.DataLength);
+        BinaryPrimitives.WriteInt64BigEndian(destination[24..], header.AbsoluteExpirationUnixMs);
+        BinaryPrimitives.WriteInt64BigEndian(destination[32..], header.SlidingMs);
+    }
+
+    /// <summary>
+    /// Reads and checks a header (the first <see cref="HeaderLength"/> bytes; more may follow).
+    /// Everything but the data length against the bytes present is checked. Never throws.
+    /// </summary>
+    public static bool TryReadHeader(ReadOnlySpan<byte> bytes, RedisPayloadLimits limits, out RedisPayloadHeader header)
+    {
+        header = default;
+        if (bytes.Length < HeaderLength
+            || bytes[0] != Magic0
+            || bytes[1] != Magic1
+            || bytes[2] != FormatVersion
+            || (bytes[3] & ~FenceFlag) != 0
+            || bytes[6] != 0
+            || bytes[7] != 0)
+        {
+            return false;
+        }
+
+        var isFence = (bytes[3] & FenceFlag) != 0;
+        var codec = (ZsCodec)bytes[4];
+        var dictionary = bytes[5];
+        var version = BinaryPrimitives.ReadInt64BigEndian(bytes[8..]);
+        var original = BinaryPrimitives.ReadInt32BigEndian(bytes[16..]);
+        var dataLength = BinaryPrimitives.ReadInt32BigEndian(bytes[20..]);
+        var absolute = BinaryPrimitives.ReadInt64BigEndian(bytes[24..]);
+        var sliding = BinaryPrimitives.ReadInt64BigEndian(bytes[32..]);
+
+        if (version < 0
+            || original < 0 || original > limits.MaxOriginalLength
+            || dataLength < 0 || dataLength > limits.MaxDataLength
+            || absolute < 0 || absolute > MaxUnixMs
+            || sliding < 0 || sliding > MaxSlidingMs)
+        {
+            return false;
+        }
+
+        var consistent = codec switch
+        {
+            // A raw value is its data; a dictionary means nothing to it.
+            ZsCodec.Raw => dataLength == original && dictionary == 0,
+            // LZ4's worst case (incompressible input): n + n/255 + 16. The cache stores raw when
+            // LZ4 does not shrink a value, but the reader only needs the bound.
+            ZsCodec.Lz4 => dataLength <= original + (original / 255) + 16 && (original == 0 || dataLength > 0),
+            _ => false,
+        };
+        if (!consistent)
+        {
+            return false;
+        }
+
+        if (isFence && (codec != ZsCodec.Raw || original != 0 || absolute != 0 || sliding != 0))
+        {
+            return false;
+        }
+
+        header = new RedisPayloadHeader(isFence, codec, dictionary, version, original, dataLength, absolute, sliding);
+        return true;
+    }
+
+    /// <summary>
+    /// Decodes a whole payload: a valid header and exactly <see cref="RedisPayloadHeader.DataLength"/>
+    /// bytes after it. <paramref name="data"/> is a slice of <paramref name="payload"/> (no copy). Never throws.
+    /// </summary>
+    public static bool TryDecode(ReadOnlyMemory<byte> payload, RedisPayloadLimits limits, out RedisPayloadHeader header, out ReadOnlyMemory<byte> data)
+    {
+        data = default;
+        if (!TryReadHeader(payload.Span, limits, out header) || header.DataLength != payload.Length - HeaderLength)
+        {
+            header = default;
+            return false;
+        }
+
+        data = payload[HeaderLength..];
+        return true;
+    }
+
+    /// <summary>The value a decoded, non-fence payload carries.</summary>
+    public static ZsWritebackValue ToValue(in RedisPayloadHeader header, ReadOnlyMemory<byte> data) => new()
+    {
+        Version = header.Version,
+        Codec = header.Codec,
+        DictionaryId = header.DictionaryId,
+        OriginalLength = header.OriginalLength,
+        Data = data,
+        AbsoluteExpiration = header.AbsoluteExpirationUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(header.AbsoluteExpirationUnixMs),
+        SlidingExpiration = header.SlidingMs == 0 ? null : TimeSpan.FromMilliseconds(header.SlidingMs),
+    };
+}
