@@ -28,9 +28,10 @@ SetFromOption(line, "zipf", BenchSettings.ZipfVariable);
 SetFromOption(line, "values", BenchSettings.ValuesVariable);
 SetFromOption(line, "pool-bytes", BenchSettings.PoolBytesVariable);
 var rest = line.Rest;
-if (!rest.Any(a => a is "--job" or "-j" or "--launchCount" or "--iterationCount" or "--runOncePerIteration" or "--list"))
+if (!rest.Any(a => a is "--job" or "-j" or "--list"))
 {
-    // Two cores shared with other engineers: ShortRun (1 launch, 3 warmups, 3 iterations) unless asked otherwise.
+    // Two cores shared with other engineers: ShortRun (1 launch, 3 warmups, 3 iterations) unless
+    // another job is named; --iterationCount and friends still override its characteristics.
     rest.AddRange(["--job", "short"]);
 }
 
