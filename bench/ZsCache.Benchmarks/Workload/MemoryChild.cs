@@ -115,13 +115,16 @@ public static class MemoryChild
         // Full blocking compacting gen2 GC with every entry live: one untimed, then the repetitions.
         var pausesWall = new List<double>();
         var pausesGc = new List<double>();
+        var pausesCpu = new List<double>();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         for (int r = 0; r < gcRepeats; r++)
         {
             TimeSpan pauseBefore = GC.GetTotalPauseDuration();
+            long cpu0 = ThreadCpuClock.NowNanoseconds();
             long t0 = Stopwatch.GetTimestamp();
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             pausesWall.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            pausesCpu.Add((ThreadCpuClock.NowNanoseconds() - cpu0) / 1e6);
             pausesGc.Add((GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds);
         }
 
@@ -150,6 +153,8 @@ public static class MemoryChild
             RssAnonAfter = procAfter.RssAnon,
             Gen2PauseMs = pausesWall,
             Gen2GcPauseMs = pausesGc,
+            Gen2CpuMs = pausesCpu,
+            LoadAverage = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
             GcMode = $"{(GCSettings.IsServerGC ? "server" : "workstation")}, latency {GCSettings.LatencyMode}",
         });
         return 0;

@@ -58,7 +58,11 @@ public sealed record MemoryResult
     /// <summary>Same collections as seen by GC.GetTotalPauseDuration(), milliseconds.</summary>
     public IReadOnlyList<double> Gen2GcPauseMs { get; init; } = [];
 
-    public long GcHeapObjectsAfter { get; init; }
+    /// <summary>Same collections, CPU time of the collecting thread, milliseconds (insensitive to a loaded machine).</summary>
+    public IReadOnlyList<double> Gen2CpuMs { get; init; } = [];
+
+    /// <summary>/proc/loadavg when the pauses were measured: other work competing for the cores.</summary>
+    public string? LoadAverage { get; init; }
 
     public string? GcMode { get; init; }
 
