@@ -16,7 +16,7 @@ public sealed class HarnessArgs
 
     /// <summary>Options the harness itself understands; everything else is passed on.</summary>
     public static readonly string[] Names =
-        ["caches", "entries", "seed", "zipf", "values", "pool-bytes", "repeats", "out", "cache", "gc-repeats", "timeout-min"];
+        ["caches", "entries", "seed", "zipf", "values", "pool-bytes", "repeats", "out", "cache", "gc-repeats", "timeout-min", "op", "block", "rounds"];
 
     public static HarnessArgs Parse(IReadOnlyList<string> args)
     {
