@@ -90,8 +90,12 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ZsDistributedCache>() ?? NullLogger.Instance;
         _clock = new VersionClock(_time);
-        var maxObject = Math.Min(_options.MaxValueBytes + ObjectLayout.HeaderSize + ObjectLayout.MaxKeyBytes, _options.MaxPoolBytes);
-        _pool = new ZsPool(_options.MaxPoolBytes, (int)Math.Min(maxObject, int.MaxValue));
+        // The largest object: a value at its limit with the longest key, but never more than the
+        // pool could hold in whole pages; anything larger bypasses the pool.
+        var maxObject = Math.Min(
+            _options.MaxValueBytes + ObjectLayout.HeaderSize + ObjectLayout.MaxKeyBytes,
+            Math.Min(_options.MaxPoolBytes / ZsPool.PageSize * ZsPool.PageSize, ZsPool.MaxObjectBytesLimit));
+        _pool = new ZsPool(_options.MaxPoolBytes, (int)maxObject);
 
         // Watermarks as zswap's accept threshold: shrink from 90 % down to 80 %, so stores rarely
         // meet a full pool and the shrinker works in batches rather than page by page.

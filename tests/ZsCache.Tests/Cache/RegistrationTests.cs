@@ -89,6 +89,8 @@ public class RegistrationTests
     [Theory]
     [InlineData(1024L * 1024, 1L)]
     [InlineData(1024L * 1024, 1L << 30)]
+    [InlineData((1024L * 1024) + 4095, 5000L)]
+    [InlineData(3_000_001L, 3_000_001L)]
     public void Options_at_their_limits_are_accepted(long maxPoolBytes, long maxValueBytes)
     {
         using var cache = CacheFactory.Create(configure: o =>
