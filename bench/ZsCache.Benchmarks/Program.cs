@@ -1,3 +1,54 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
+using ZsCache.Benchmarks;
+using ZsCache.Benchmarks.Corpus;
+using ZsCache.Benchmarks.Workload;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Modes of one exe:
+//   corpus [--entries N] [--seed S]                     describe the corpus (sizes, LZ4 ratio)
+//   memory [--entries N] [--caches memory,zs] [--out F] fresh child process per cache: bytes/entry, entries/GiB, full GC pause
+//   memory-child --cache NAME ...                        (internal: one cache of the memory workload)
+//   anything else                                        BenchmarkDotNet (BenchmarkSwitcher), e.g. --filter '*CacheBenchmarks*'
+//                                                        plus --caches, --entries, --zipf, --values, --pool-bytes (see BenchSettings)
+string mode = args.Length > 0 ? args[0] : "";
+switch (mode)
+{
+    case "corpus":
+        return CorpusReport.Run(HarnessArgs.Parse(args[1..]));
+    case "memory":
+        return MemoryWorkload.Run(HarnessArgs.Parse(args[1..]));
+    case "memory-child":
+        return MemoryChild.Run(HarnessArgs.Parse(args[1..]));
+}
+
+var line = HarnessArgs.Parse(args);
+SetFromOption(line, "caches", BenchSettings.CachesVariable);
+SetFromOption(line, "entries", BenchSettings.EntriesVariable);
+SetFromOption(line, "zipf", BenchSettings.ZipfVariable);
+SetFromOption(line, "values", BenchSettings.ValuesVariable);
+SetFromOption(line, "pool-bytes", BenchSettings.PoolBytesVariable);
+var rest = line.Rest;
+if (!rest.Any(a => a is "--job" or "-j" or "--list"))
+{
+    // Two cores shared with other engineers: ShortRun (1 launch, 3 warmups, 3 iterations) unless
+    // another job is named; --iterationCount and friends still override its characteristics.
+    rest.AddRange(["--job", "short"]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest]);
+return 0;
+
+static void SetFromOption(HarnessArgs line, string option, string variable)
+{
+    if (line.Has(option))
+    {
+        // Environment, not statics: BenchmarkDotNet runs each case in a child process that inherits it.
+        string value = option switch
+        {
+            "pool-bytes" => line.GetBytes(option, 0).ToString(CultureInfo.InvariantCulture),
+            "entries" => line.GetInt64(option, 0).ToString(CultureInfo.InvariantCulture),
+            _ => line.GetString(option, ""),
+        };
+        Environment.SetEnvironmentVariable(variable, value);
+    }
+}
