@@ -8,6 +8,7 @@ using ZsCache.Benchmarks.Workload;
 //   corpus [--entries N] [--seed S]                     describe the corpus (sizes, LZ4 ratio)
 //   memory [--entries N] [--caches memory,zs] [--out F] fresh child process per cache: bytes/entry, entries/GiB, full GC pause
 //   memory-child --cache NAME ...                        (internal: one cache of the memory workload)
+//   policy [--pool-bytes 32M] [--requests N] [--workloads ...] [--repeats R] [--out DIR]  writeback policies vs MemoryDistributedCache (Policy/)
 //   anything else                                        BenchmarkDotNet (BenchmarkSwitcher), e.g. --filter '*CacheBenchmarks*'
 //                                                        plus --caches, --entries, --zipf, --values, --pool-bytes (see BenchSettings)
 string mode = args.Length > 0 ? args[0] : "";
@@ -19,6 +20,8 @@ switch (mode)
         return MemoryWorkload.Run(HarnessArgs.Parse(args[1..]));
     case "memory-child":
         return MemoryChild.Run(HarnessArgs.Parse(args[1..]));
+    case "policy":
+        return ZsCache.Benchmarks.Policy.PolicyStudy.Run(HarnessArgs.Parse(args[1..]));
 }
 
 var line = HarnessArgs.Parse(args);
