@@ -9,6 +9,7 @@ using ZsCache.Benchmarks.Workload;
 //   memory [--entries N] [--caches memory,zs] [--out F] fresh child process per cache: bytes/entry, entries/GiB, full GC pause
 //   memory-child --cache NAME ...                        (internal: one cache of the memory workload)
 //   pairs [--op get|tryget|set] [--caches baseline,zs]   interleaved, same-process ratios (robust on a loaded machine)
+//   policy [--pool-bytes 32M] [--requests N] [--workloads ...] [--repeats R] [--out DIR]  writeback policies vs MemoryDistributedCache (Policy/)
 //   anything else                                        BenchmarkDotNet (BenchmarkSwitcher), e.g. --filter '*CacheBenchmarks*'
 //                                                        plus --caches, --entries, --zipf, --values, --pool-bytes (see BenchSettings)
 string mode = args.Length > 0 ? args[0] : "";
@@ -22,6 +23,8 @@ switch (mode)
         return MemoryChild.Run(HarnessArgs.Parse(args[1..]));
     case "pairs":
         return PairedRatios.Run(HarnessArgs.Parse(args[1..]));
+    case "policy":
+        return ZsCache.Benchmarks.Policy.PolicyStudy.Run(HarnessArgs.Parse(args[1..]));
 }
 
 var line = HarnessArgs.Parse(args);

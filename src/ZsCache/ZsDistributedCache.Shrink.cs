@@ -172,8 +172,8 @@ public sealed partial class ZsDistributedCache
                 if (step.Spared > 0 || (step.PagesFreed == 0 && (step.Written > 0 || step.Dropped > 0)))
                 {
                     // Holes were punched without freeing the zspage: compaction, a local copy, is
-                    // far cheaper than writing more back.
-                    moved += CompactIfWorthIt();
+                    // far cheaper than writing more back, so the holes count toward the target.
+                    moved += CompactIfWorthIt(target);
                 }
             }
 
@@ -232,14 +232,20 @@ public sealed partial class ZsDistributedCache
     private long _recentWritebacks;
     private long _recentRefaults;
 
-    private long CompactIfWorthIt()
+    /// <summary>
+    /// Compacts when an eighth of the pool could be given back (below that the moves cost more
+    /// than the pages they free), or, during a shrink pass, as soon as the holes alone bring the
+    /// pool down to <paramref name="target"/>: then moving objects is cheaper than writing more
+    /// back. Without the second rule a pass that punches holes (EntryClock's spared entries)
+    /// goes on writing back until an eighth of the pool is holes, and overshoots its target.
+    /// </summary>
+    private long CompactIfWorthIt(long target = -1)
     {
         var stats = _pool.GetStatistics();
-        var freeable = stats.FreeablePages;
-
-        // Worth it once an eighth of the pool could be given back: below that the moves cost
-        // more than the pages they free.
-        if (freeable * ZsPool.PageSize < Math.Max(stats.TotalBytes / 8, ZsPool.PageSize))
+        var freeableBytes = stats.FreeablePages * ZsPool.PageSize;
+        var worthIt = freeableBytes >= Math.Max(stats.TotalBytes / 8, ZsPool.PageSize)
+            || (freeableBytes > 0 && stats.TotalBytes - freeableBytes <= target);
+        if (!worthIt)
         {
             return 0;
         }

@@ -134,4 +134,43 @@ public class WritebackPolicyTests
         Assert.Equal(0, cache.GetStatistics().EntriesInPool);
         Assert.Equal(writes, tier.Writes); // clean: freed without writing again
     }
+
+    [Fact]
+    public async Task EntryClock_shrink_counts_the_holes_it_punches_and_stops_at_its_target()
+    {
+        // Found by the policy study (docs/writeback-policy.md): a pass that spares referenced
+        // entries frees no zspage, only holes; if the holes do not count, it writes back until an
+        // eighth of the pool is holes and ends far below its target.
+        const long limit = 4L * 1024 * 1024;
+        var tier = new InMemoryTier();
+        using var cache = CacheFactory.Create(configure: o =>
+        {
+            o.MaxPoolBytes = limit;
+            o.Compression = ZsCompression.None; // one size class: compaction can fill every hole
+            o.WritebackPolicy = ZsWritebackPolicy.EntryClock;
+        }, tier: tier);
+        var count = 0;
+        while (cache.Pool.TotalBytes < limit / 100 * 88) // below the high watermark: the shrinker sleeps
+        {
+            var value = new byte[1000];
+            new Random(count).NextBytes(value);
+            cache.Set("k" + count++, value, NoExpiry);
+        }
+
+        // Clear the bits new entries start with, then reference every other entry.
+        await cache.ReclaimAsync((int)cache.Pool.GetStatistics().Zspages);
+        Assert.DoesNotContain(tier.Contents, c => !c.Value.IsFence);
+        for (var i = 0; i < count; i += 2)
+        {
+            Assert.NotNull(cache.Get("k" + i));
+        }
+
+        var target = cache.ShrinkTarget();
+        var largestZspage = cache.Pool.GetStatistics().Classes.Where(c => c.Zspages > 0).Max(c => c.PagesPerZspage) * 4096L;
+        await cache.ShrinkAsync();
+
+        Assert.InRange(cache.Pool.TotalBytes, target - largestZspage, target);
+        Assert.All(Enumerable.Range(0, count).Where(i => i % 2 == 0), i => Assert.False(WrittenBack(tier, "k" + i)));
+        Assert.Equal(0, cache.GetStatistics().Misses);
+    }
 }
