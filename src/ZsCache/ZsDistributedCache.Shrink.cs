@@ -134,7 +134,8 @@ public sealed partial class ZsDistributedCache
             // Every zspage is visited at most twice per pass: enough for CLOCK to clear its bits
             // once and take the page on the second visit.
             var budget = (2 * _pool.TotalBytes / ZsPool.PageSize) + 16;
-            while (_pool.TotalBytes > _lowWatermark && budget-- > 0 && !cancellationToken.IsCancellationRequested)
+            var target = ShrinkTarget();
+            while (_pool.TotalBytes > target && budget-- > 0 && !cancellationToken.IsCancellationRequested)
             {
                 var drop = _tier is null || !_tier.IsAvailable;
                 if (drop && _tier is not null && !_warnedDropping)
@@ -212,6 +213,24 @@ public sealed partial class ZsDistributedCache
             _shrinkGate.Release();
         }
     }
+
+    /// <summary>
+    /// Where a pass stops. Normally the low watermark; when much of what was written back lately
+    /// came straight back (refaults), the working set does not fit and deep passes only thrash,
+    /// so passes stop closer to the high watermark and write back less at a time. The recent
+    /// counts decay by half every pass, so the feedback follows the workload.
+    /// </summary>
+    internal long ShrinkTarget()
+    {
+        var writebacks = Interlocked.Exchange(ref _recentWritebacks, Volatile.Read(ref _recentWritebacks) / 2);
+        var refaults = Interlocked.Exchange(ref _recentRefaults, Volatile.Read(ref _recentRefaults) / 2);
+        var ratio = writebacks == 0 ? 0 : (double)refaults / writebacks;
+        var share = ratio >= 0.5 ? 88 : ratio >= 0.2 ? 85 : 80;
+        return Math.Max(_lowWatermark, _options.MaxPoolBytes / 100 * share);
+    }
+
+    private long _recentWritebacks;
+    private long _recentRefaults;
 
     private long CompactIfWorthIt()
     {
@@ -435,6 +454,7 @@ public sealed partial class ZsDistributedCache
                             if (p.Item.Outcome == ZsWritebackOutcome.Written)
                             {
                                 Interlocked.Increment(ref _writtenBack);
+                                Interlocked.Increment(ref _recentWritebacks);
                                 RecordShadow(p.Hash, now.UtcTicks);
                             }
                         }

@@ -241,6 +241,7 @@ public sealed partial class ZsDistributedCache
         {
             _metrics.Refaulted();
             Interlocked.Increment(ref _refaults);
+            Interlocked.Increment(ref _recentRefaults);
         }
     }
 

@@ -289,6 +289,34 @@ public class WritebackTests
         Assert.Equal([1, 2, 3], await cache.GetAsync("other"));
     }
 
+    [Fact]
+    public async Task Fault_ins_soon_after_writeback_count_as_refaults_and_make_shrink_shallower()
+    {
+        var (cache, _, time) = Create(o => o.MaxPoolBytes = 4L * 1024 * 1024);
+        using var _c = cache;
+        Assert.Equal(4L * 1024 * 1024 / 100 * 80, cache.ShrinkTarget());
+        for (var i = 0; i < 20; i++)
+        {
+            cache.Set("k" + i, CacheFactory.JsonLike(i, 500), NoExpiry);
+        }
+
+        await EvictAllAsync(cache);
+        time.Advance(TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.NotNull(await cache.GetAsync("k" + i));
+        }
+
+        Assert.Equal(10, cache.GetStatistics().Refaults);
+        Assert.Equal(4L * 1024 * 1024 / 100 * 88, cache.ShrinkTarget()); // half came straight back
+
+        time.Advance(TimeSpan.FromMinutes(10));
+        await EvictAllAsync(cache);
+        time.Advance(TimeSpan.FromMinutes(10));
+        Assert.NotNull(await cache.GetAsync("k15"));
+        Assert.Equal(10, cache.GetStatistics().Refaults); // long after its writeback: not a refault
+    }
+
     internal static async Task WaitUntil(Func<bool> condition)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));

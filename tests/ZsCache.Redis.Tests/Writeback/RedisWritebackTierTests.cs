@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+using ZsCache.Redis.Internal;
+using ZsCache.Testing.Redis;
+using ZsCache.Writeback;
+
+namespace ZsCache.Redis.Tests.Writeback;
+
+public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutputHelper output) : IClassFixture<RedisServerFixture>
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+
+    [Fact]
+    public async Task Batch_write_then_read_back_is_byte_identical_with_header_fields()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        var random = new Random(1);
+        var items = Enumerable.Range(0, 64).Select(i =>
+        {
+            var data = new byte[random.Next(0, 5000)];
+            random.NextBytes(data);
+            var lz4 = i % 2 == 1 && data.Length > 0;
+            return TierHarness.Item(
+                $"batch-{i}",
+                version: 1000 + i,
+                data: data,
+                codec: lz4 ? ZsCodec.Lz4 : ZsCodec.Raw,
+                originalLength: lz4 ? data.Length * 3 : data.Length,
+                dictionary: lz4 ? (byte)2 : (byte)0,
+                absolute: i % 3 == 0 ? null : Now.AddHours(1),
+                sliding: i % 4 == 0 ? TimeSpan.FromMinutes(30) : null);
+        }).ToArray();
+
+        await h.Tier.WriteAsync(items, CancellationToken.None);
+
+        Assert.All(items, item => Assert.Equal(ZsWritebackOutcome.Written, item.Outcome));
+        foreach (var item in items)
+        {
+            var value = await h.Tier.ReadAsync(item.Key, Now, CancellationToken.None);
+            Assert.NotNull(value);
+            Assert.Equal(item.Data.ToArray(), value.Data.ToArray());
+            Assert.Equal(item.Version, value.Version);
+            Assert.Equal(item.Codec, value.Codec);
+            Assert.Equal(item.DictionaryId, value.DictionaryId);
+            Assert.Equal(item.OriginalLength, value.OriginalLength);
+            Assert.Equal(item.AbsoluteExpiration?.ToUnixTimeMilliseconds(), value.AbsoluteExpiration?.ToUnixTimeMilliseconds());
+            Assert.Equal(item.SlidingExpiration, value.SlidingExpiration);
+        }
+
+        // Stored under InstanceName + key, as RedisCache names its keys.
+        Assert.True(await h.Db.KeyExistsAsync(h.Prefix + "batch-0"));
+    }
+
+    [Fact]
+    public async Task Write_batch_round_trip_figure()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        var data = new byte[1024];
+        new Random(5).NextBytes(data);
+        var times = new List<double>();
+        await h.WriteOneAsync(TierHarness.Item("fig-warmup", 1)); // connect and JIT outside the figures
+        for (var round = 0; round < 30; round++)
+        {
+            var items = Enumerable.Range(0, 64).Select(i => TierHarness.Item($"fig-{i}", version: (round * 100) + i + 1, data: data)).ToArray();
+            var watch = Stopwatch.StartNew();
+            await h.Tier.WriteAsync(items, CancellationToken.None);
+            times.Add(watch.Elapsed.TotalMilliseconds);
+            Assert.All(items, item => Assert.Equal(ZsWritebackOutcome.Written, item.Outcome));
+        }
+
+        times.Sort();
+        output.WriteLine($"{server.Kind}: 64 x 1 KiB write batch, median {times[times.Count / 2]:F2} ms, best {times[0]:F2} ms, worst {times[^1]:F2} ms (30 rounds after a warm-up)");
+    }
+
+    [Fact]
+    public async Task Time_to_live_is_the_items_TimeToLive()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("ttl", 1, ttl: TimeSpan.FromSeconds(90))));
+        var ttl = await h.Db.KeyTimeToLiveAsync(h.Key("ttl"));
+        Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(80), TimeSpan.FromSeconds(90));
+    }
+
+    [Fact]
+    public async Task Fence_supersedes_an_older_value_and_blocks_a_later_older_write()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("k", 5)));
+
+        Assert.True(await h.Tier.FenceAsync("k", 8, CancellationToken.None));
+        Assert.Null(await h.Tier.ReadAsync("k", Now, CancellationToken.None));
+        var fenceTtl = await h.Db.KeyTimeToLiveAsync(h.Key("k"));
+        Assert.InRange(fenceTtl!.Value, h.Tier.FenceLifetime - TimeSpan.FromSeconds(10), h.Tier.FenceLifetime);
+
+        // The stale writeback of version 5 arrives after the fence: a no-op.
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("k", 5)));
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("k", 7)));
+        Assert.Null(await h.Tier.ReadAsync("k", Now, CancellationToken.None));
+
+        // The Set whose fence went first stores its own version.
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("k", 8, data: [8])));
+        Assert.Equal([8], (await h.Tier.ReadAsync("k", Now, CancellationToken.None))!.Data.ToArray());
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("k", 7)));
+    }
+
+    [Fact]
+    public async Task A_fence_on_a_missing_key_blocks_older_writes_too()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        Assert.True(await h.Tier.FenceAsync("never-written", 3, CancellationToken.None));
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("never-written", 2)));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("never-written", 4)));
+    }
+
+    [Fact]
+    public async Task Newer_value_wins_and_a_repeated_write_of_the_same_version_is_written()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("v", 10, data: [10])));
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("v", 9, data: [9])));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("v", 10, data: [10])));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("v", 11, data: [11])));
+        Assert.Equal([11], (await h.Tier.ReadAsync("v", Now, CancellationToken.None))!.Data.ToArray());
+
+        // An older fence leaves the newer value alone.
+        Assert.True(await h.Tier.FenceAsync("v", 10, CancellationToken.None));
+        Assert.Equal([11], (await h.Tier.ReadAsync("v", Now, CancellationToken.None))!.Data.ToArray());
+    }
+
+    [Fact]
+    public async Task A_fence_outlives_a_newer_value_that_expires_sooner()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("soon", 10, ttl: TimeSpan.FromSeconds(3))));
+        Assert.True(await h.Tier.FenceAsync("soon", 8, CancellationToken.None));
+
+        // The value would have expired in 3 s and let a stale version 5 in; a fence of version 10
+        // now holds the key for the fence lifetime instead.
+        var ttl = await h.Db.KeyTimeToLiveAsync(h.Key("soon"));
+        Assert.True(ttl > TimeSpan.FromSeconds(10), $"ttl {ttl}");
+        Assert.Null(await h.Tier.ReadAsync("soon", Now, CancellationToken.None));
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("soon", 5)));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("soon", 10)));
+    }
+
+    [Fact]
+    public async Task A_value_replacing_a_fence_keeps_the_key_as_long_as_the_fence_unless_it_slides()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        Assert.True(await h.Tier.FenceAsync("fixed", 8, CancellationToken.None));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("fixed", 9, ttl: TimeSpan.FromSeconds(2), absolute: Now.AddSeconds(2))));
+        Assert.True(await h.Db.KeyTimeToLiveAsync(h.Key("fixed")) > TimeSpan.FromSeconds(10));
+        Assert.NotNull(await h.Tier.ReadAsync("fixed", Now, CancellationToken.None));
+        // Past its absolute expiration (by the cache's clock) it reads as a miss whatever Redis still holds.
+        Assert.Null(await h.Tier.ReadAsync("fixed", Now.AddSeconds(3), CancellationToken.None));
+
+        Assert.True(await h.Tier.FenceAsync("sliding", 8, CancellationToken.None));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("sliding", 9, ttl: TimeSpan.FromSeconds(2), sliding: TimeSpan.FromSeconds(2))));
+        Assert.True(await h.Db.KeyTimeToLiveAsync(h.Key("sliding")) <= TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task Read_renews_a_sliding_window_up_to_the_absolute_expiration()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        // Idle for a while before writeback: only 1 minute of its 10-minute window is left.
+        await h.WriteOneAsync(TierHarness.Item("slide", 1, ttl: TimeSpan.FromMinutes(1), sliding: TimeSpan.FromMinutes(10)));
+        await h.WriteOneAsync(TierHarness.Item("capped", 1, ttl: TimeSpan.FromMinutes(1), sliding: TimeSpan.FromMinutes(10), absolute: Now.AddMinutes(4)));
+
+        Assert.NotNull(await h.Tier.ReadAsync("slide", Now, CancellationToken.None));
+        Assert.NotNull(await h.Tier.ReadAsync("capped", Now, CancellationToken.None));
+
+        Assert.InRange((await h.Db.KeyTimeToLiveAsync(h.Key("slide")))!.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+        Assert.InRange((await h.Db.KeyTimeToLiveAsync(h.Key("capped")))!.Value, TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(4));
+    }
+
+    [Fact]
+    public async Task Refresh_renews_a_sliding_window_without_reading_and_reports_misses()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        await h.WriteOneAsync(TierHarness.Item("r", 1, data: new byte[100_000], ttl: TimeSpan.FromMinutes(1), sliding: TimeSpan.FromMinutes(10)));
+        Assert.True(await h.Tier.RefreshAsync("r", Now, CancellationToken.None));
+        Assert.InRange((await h.Db.KeyTimeToLiveAsync(h.Key("r")))!.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+
+        await h.WriteOneAsync(TierHarness.Item("fixed", 1, ttl: TimeSpan.FromMinutes(1)));
+        Assert.True(await h.Tier.RefreshAsync("fixed", Now, CancellationToken.None));
+        Assert.True(await h.Db.KeyTimeToLiveAsync(h.Key("fixed")) <= TimeSpan.FromMinutes(1));
+
+        Assert.False(await h.Tier.RefreshAsync("missing", Now, CancellationToken.None));
+        await h.Tier.FenceAsync("fenced", 1, CancellationToken.None);
+        Assert.False(await h.Tier.RefreshAsync("fenced", Now, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Values_past_their_absolute_expiration_read_as_misses()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        await h.WriteOneAsync(TierHarness.Item("old", 1, absolute: Now.AddMinutes(1), ttl: TimeSpan.FromMinutes(1)));
+        Assert.NotNull(await h.Tier.ReadAsync("old", Now, CancellationToken.None));
+        Assert.Null(await h.Tier.ReadAsync("old", Now.AddMinutes(2), CancellationToken.None));
+        Assert.False(await h.Tier.RefreshAsync("old", Now.AddMinutes(2), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Bad_bytes_under_the_prefix_read_as_a_miss_with_a_warning()
+    {
+        // 1 MiB cap: anything longer than a payload of that size is never fetched.
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString, maxValueBytes: 1024 * 1024);
+        var valid = RedisPayload.Encode(TierHarness.Item("x", 1, data: new byte[64]));
+        var huge = (byte[])valid.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(huge.AsSpan(16), int.MaxValue);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(huge.AsSpan(20), int.MaxValue);
+        var planted = new Dictionary<string, byte[]>
+        {
+            ["foreign"] = "{\"json\":\"from another app\"}"u8.ToArray(),
+            ["truncated"] = valid[..(valid.Length - 1)],
+            ["header-only"] = valid[..RedisPayload.HeaderLength],
+            ["huge-length"] = huge,
+            ["bad-codec"] = [.. valid[..4], 0x42, .. valid[5..]],
+            ["huge-value"] = new byte[(2 * 1024 * 1024) + 1],
+        };
+        foreach (var (key, bytes) in planted)
+        {
+            await h.Db.StringSetAsync(h.Key(key), bytes);
+        }
+
+        await h.Db.HashSetAsync(h.Key("hash"), "data", "RedisCache-style");
+
+        foreach (var key in planted.Keys.Append("hash"))
+        {
+            Assert.Null(await h.Tier.ReadAsync(key, Now, CancellationToken.None));
+            Assert.False(await h.Tier.RefreshAsync(key, Now, CancellationToken.None));
+        }
+
+        var warnings = h.Warnings(7);
+        foreach (var key in planted.Keys.Append("hash"))
+        {
+            Assert.Contains(warnings, w => w.Message.Contains(key, StringComparison.Ordinal));
+        }
+
+        // A write over a foreign value of our prefix replaces it.
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("hash", 1)));
+        Assert.NotNull(await h.Tier.ReadAsync("hash", Now, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Writes_past_their_deadline_are_refused_by_the_server()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        var payload = RedisPayload.Encode(TierHarness.Item("late", 1));
+        var past = DateTimeOffset.UtcNow.AddSeconds(-1).ToUnixTimeMilliseconds();
+        var result = await h.Db.ScriptEvaluateAsync(RedisScripts.Write, [h.Key("late")], [payload, 60_000, "1", past]);
+        Assert.Equal(-1, (int)result);
+        Assert.False(await h.Db.KeyExistsAsync(h.Key("late")));
+    }
+
+    [Fact]
+    public async Task Programming_errors_throw_and_nothing_is_sent()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        var valid = TierHarness.Item("bad", 1, ttl: TimeSpan.FromSeconds(1));
+        var items = new[] { TierHarness.Item("good", 1), new ZsWritebackItem { Key = "bad", Version = 1, Codec = ZsCodec.Raw, OriginalLength = 0, Data = default, TimeToLive = TimeSpan.Zero } };
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await h.Tier.WriteAsync(items, CancellationToken.None));
+        Assert.False(await h.Db.KeyExistsAsync(h.Key("good")));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await h.Tier.ReadAsync(null!, Now, CancellationToken.None));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(valid));
+    }
+}
