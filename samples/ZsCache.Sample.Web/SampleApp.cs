@@ -37,16 +37,7 @@ public static class SampleApp
         var zscache = builder.Services.AddZsCache(builder.Configuration.GetSection("ZsCache"));
         if (tier.ConnectionString is { } redis)
         {
-            // TEMPORARY until branch redis-infra lands: AddRedisWriteback still throws
-            // NotSupportedException("pending") there. Remove the try/catch after `git merge main`.
-            try
-            {
-                zscache.AddRedisWriteback(r => r.Configuration = redis);
-            }
-            catch (NotSupportedException)
-            {
-                tier.MarkPending();
-            }
+            zscache.AddRedisWriteback(r => r.Configuration = redis);
         }
 
         // ---- The cache's ordinary users. ----

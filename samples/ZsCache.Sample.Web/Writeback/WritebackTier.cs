@@ -10,7 +10,6 @@ namespace ZsCache.Sample.Web.Writeback;
 public sealed class WritebackTier : IDisposable
 {
     private readonly EmbeddedGarnet? _garnet;
-    private bool _pending;
 
     private WritebackTier(string kind, string? connectionString, string? endpoint, EmbeddedGarnet? garnet)
     {
@@ -21,7 +20,7 @@ public sealed class WritebackTier : IDisposable
     }
 
     /// <summary><c>redis</c>, <c>embedded-garnet</c> or <c>none</c>.</summary>
-    public string Kind { get; private set; }
+    public string Kind { get; }
 
     /// <summary>The StackExchange.Redis configuration string to write back to; null for none.</summary>
     public string? ConnectionString { get; }
@@ -56,13 +55,6 @@ public sealed class WritebackTier : IDisposable
         return new WritebackTier("embedded-garnet", garnet.ConnectionString, garnet.ConnectionString, garnet);
     }
 
-    /// <summary>TEMPORARY: this build's ZsCache.Redis cannot write back yet; run pool-only.</summary>
-    internal void MarkPending()
-    {
-        Kind = "none";
-        _pending = true;
-    }
-
     /// <summary>Says which tier is in use in the log, and stops an embedded server with the app.</summary>
     /// <param name="app">The built app.</param>
     public void AttachTo(WebApplication app)
@@ -79,13 +71,6 @@ public sealed class WritebackTier : IDisposable
                 app.Lifetime.ApplicationStopped.Register(Dispose);
                 break;
             default:
-                if (_pending)
-                {
-                    logger.LogWarning("This build's AddRedisWriteback is not implemented yet: running pool-only.");
-                    app.Lifetime.ApplicationStopped.Register(Dispose);
-                    break;
-                }
-
                 Log.PoolOnly(logger);
                 break;
         }
