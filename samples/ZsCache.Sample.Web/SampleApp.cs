@@ -68,10 +68,13 @@ public static class SampleApp
         // 3. The catalog, its reviews, and the stats page.
         builder.Services.AddSingleton<CatalogStore>();
         builder.Services.AddSingleton<ZsCacheMeterTotals>();
-        builder.Services.AddSingleton(tier);
+        // Registered by factory so the container disposes it, and resolved first below so it is
+        // disposed last: an embedded Garnet stops only after ZsCache and its Redis connection.
+        builder.Services.AddSingleton(_ => tier);
 
         var app = builder.Build();
 
+        _ = app.Services.GetRequiredService<WritebackTier>();
         tier.AttachTo(app);
         _ = app.Services.GetRequiredService<ZsCacheMeterTotals>(); // listen from the first request on
 

@@ -55,7 +55,7 @@ public sealed class WritebackTier : IDisposable
         return new WritebackTier("embedded-garnet", garnet.ConnectionString, garnet.ConnectionString, garnet);
     }
 
-    /// <summary>Says which tier is in use in the log, and stops an embedded server with the app.</summary>
+    /// <summary>Says which tier is in use in the log.</summary>
     /// <param name="app">The built app.</param>
     public void AttachTo(WebApplication app)
     {
@@ -68,7 +68,6 @@ public sealed class WritebackTier : IDisposable
                 break;
             case "embedded-garnet":
                 Log.StartedGarnet(logger, Endpoint ?? "?");
-                app.Lifetime.ApplicationStopped.Register(Dispose);
                 break;
             default:
                 Log.PoolOnly(logger);
