@@ -26,7 +26,8 @@ public sealed class BrowserTests
         Skip.IfNot(File.Exists(ChromiumPath),
             $"No Chromium at {ChromiumPath}: this browser test drives the installed browser and never downloads one (install Debian's 'chromium' package; CI's .ci/run does).");
 
-        await using var app = new SampleFactory(("ZsCache:MaxPoolBytes", "33554432")).WithKestrel();
+        // As a new user runs it: an 8 MiB pool writing back to the embedded Garnet (on a free port).
+        await using var app = new SampleFactory(("Sample:Writeback", "auto"), ("ZsCache:MaxPoolBytes", "8388608")).WithKestrel();
         app.StartServer();
         var baseUrl = app.ServerAddress;
 
@@ -45,19 +46,19 @@ public sealed class BrowserTests
         await page.WaitForFunctionAsync("() => document.getElementById('updated').textContent !== 'never'");
         Assert.Equal(0, await page.Locator("#classes tbody tr.class-row").CountAsync());
         Assert.True(await page.Locator("#classes-empty").IsVisibleAsync());
-        Assert.Equal("pool only (no writeback tier)", await page.Locator("#tier").TextContentAsync());
+        Assert.StartsWith("writeback: embedded Garnet 127.0.0.1:", await page.Locator("#tier").TextContentAsync(), StringComparison.Ordinal);
 
         // Store values through the app as its users would (products, pages, reviews) and watch
         // the page, which refreshes itself, show the classes they went to: first a few, then more.
         using var http = new HttpClient { BaseAddress = baseUrl };
         await StoreAsync(http, 1, 20);
         var early = await WaitForRowsAsync(page, app);
-        await StoreAsync(http, 21, 1200);
+        await StoreAsync(http, 21, 2000); // the whole test catalog
         for (var round = 0; round < 3; round++)
         {
-            for (var id = 1; id <= 300; id++)
+            for (var id = 1; id <= 600; id++)
             {
-                (await http.GetAsync(new Uri($"/products/{id}", UriKind.Relative))).Dispose();
+                await GetOkAsync(http, $"/products/{id}");
             }
         }
 
@@ -66,6 +67,9 @@ public sealed class BrowserTests
         Assert.True(later > early, $"more values, more classes in use ({early}, then {later})");
 
         Assert.False(await page.Locator("#classes-empty").IsVisibleAsync());
+        Assert.True(app.Cache.GetStatistics().EntriesWrittenBack > 0, "2,000 products do not fit in 8 MiB: the cold ones went to Garnet");
+        Assert.NotEqual("0", await page.Locator("#wb-objects").TextContentAsync());
+        Assert.NotEqual("0", await page.Locator("#fault-ins").TextContentAsync());
         Assert.EndsWith("×", await page.Locator("#ratio").TextContentAsync(), StringComparison.Ordinal);
         Assert.NotEqual("–", await page.Locator("#pool-bytes").TextContentAsync());
         Assert.EndsWith("% hits", await page.Locator("#hit-ratio").TextContentAsync(), StringComparison.Ordinal);
@@ -86,17 +90,23 @@ public sealed class BrowserTests
     {
         for (var id = first; id <= last; id++)
         {
-            (await http.GetAsync(new Uri($"/products/{id}", UriKind.Relative))).Dispose();
+            await GetOkAsync(http, $"/products/{id}");
             if (id % 10 == 0)
             {
-                (await http.GetAsync(new Uri($"/products/{id}/reviews", UriKind.Relative))).Dispose();
+                await GetOkAsync(http, $"/products/{id}/reviews");
             }
 
             if (id % 40 == 0)
             {
-                (await http.GetAsync(new Uri($"/products?page={id / 40}", UriKind.Relative))).Dispose();
+                await GetOkAsync(http, $"/products?page={id / 40}");
             }
         }
+    }
+
+    private static async Task GetOkAsync(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode}");
     }
 
     /// <summary>
