@@ -50,3 +50,52 @@ public sealed class FaultInCoalescingTests(RedisServerFixture redis) : IClassFix
         Assert.Null(await second.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 }
+
+/// <summary>
+/// BUG found by the fault tests (stale reads after a synchronous Remove while connections were
+/// dropped or Redis was full), pinned here deterministically. A fault-in checks the local fence
+/// (<c>_pendingFences</c>) only after its Redis read returned. When the remove's fence lands in
+/// Redis just after the read ran there, and is confirmed (and dropped from <c>_pendingFences</c>)
+/// before the fault-in looks, neither guard sees the old value: Redis answered before the fence,
+/// the local fence is already gone. A read that began after <c>Remove</c> returned then gets the
+/// removed value. Expected to FAIL until src is fixed (e.g. take the local fence before the read).
+/// </summary>
+public sealed class FaultInFenceCheckTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
+{
+    [Fact]
+    public async Task A_read_that_begins_after_a_sync_Remove_returned_never_returns_the_removed_value()
+    {
+        GatedTier? gate = null;
+        await using var sut = CacheUnderTest.Create(
+            redis.ConnectionString,
+            o =>
+            {
+                o.MaxPoolBytes = 1024 * 1024;
+                o.InstanceName = $"fencecheck-{Guid.NewGuid():N}:";
+            },
+            decorate: inner => gate = new GatedTier(inner));
+        var cache = sut.Cache;
+        byte[] old = [1, 2, 3, 4, 5];
+        await cache.SetAsync("k", old, new DistributedCacheEntryOptions());
+        await cache.ReclaimAsync(1000);
+        Assert.True(await Soak.Bounded.WaitAsync(() => cache.GetStatistics().PendingFences == 0, TimeSpan.FromSeconds(30)));
+
+        // 1. Remove returns at once; its fence is held on its way to Redis.
+        gate!.HoldFences();
+        cache.Remove("k");
+        Assert.Equal(1, cache.GetStatistics().PendingFences);
+
+        // 2. A read that begins after Remove returned: Redis still holds the old value, and the
+        //    read is held once it has it.
+        var held = gate.HoldNextRead();
+        var read = cache.GetAsync("k");
+        await held.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // 3. The fence lands and is confirmed before the fault-in looks at the local fences.
+        gate.ReleaseFences();
+        Assert.True(await Soak.Bounded.WaitAsync(() => cache.GetStatistics().PendingFences == 0, TimeSpan.FromSeconds(30)));
+        gate.Release();
+
+        Assert.Null(await read.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+}

@@ -10,6 +10,7 @@ internal sealed class GatedTier(IZsWritebackTier inner) : IZsWritebackTier
 {
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? _armed;
+    private TaskCompletionSource _fences = Open();
 
     public TimeSpan FenceLifetime => inner.FenceLifetime;
 
@@ -28,6 +29,18 @@ internal sealed class GatedTier(IZsWritebackTier inner) : IZsWritebackTier
 
     public void Release() => _release.TrySetResult();
 
+    /// <summary>Fences wait (before reaching the inner tier) until <see cref="ReleaseFences"/>.</summary>
+    public void HoldFences() => _fences = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseFences() => _fences.TrySetResult();
+
+    private static TaskCompletionSource Open()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
+    }
+
     public async ValueTask<ZsWritebackValue?> ReadAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var value = await inner.ReadAsync(key, now, cancellationToken).ConfigureAwait(false);
@@ -42,7 +55,11 @@ internal sealed class GatedTier(IZsWritebackTier inner) : IZsWritebackTier
 
     public ValueTask WriteAsync(IReadOnlyList<ZsWritebackItem> items, CancellationToken cancellationToken) => inner.WriteAsync(items, cancellationToken);
 
-    public ValueTask<bool> FenceAsync(string key, long version, CancellationToken cancellationToken) => inner.FenceAsync(key, version, cancellationToken);
+    public async ValueTask<bool> FenceAsync(string key, long version, CancellationToken cancellationToken)
+    {
+        await _fences.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        return await inner.FenceAsync(key, version, cancellationToken).ConfigureAwait(false);
+    }
 
     public ValueTask<bool> RefreshAsync(string key, DateTimeOffset now, CancellationToken cancellationToken) => inner.RefreshAsync(key, now, cancellationToken);
 }

@@ -97,6 +97,9 @@ internal sealed record LoadReport
 
     public required long MaxPoolBytes { get; init; }
 
+    /// <summary>The slowest single call of the run.</summary>
+    public required TimeSpan SlowestCall { get; init; }
+
     public required long PoolLimit { get; init; }
 
     public required IReadOnlyList<Violation> FirstViolations { get; init; }
@@ -111,7 +114,7 @@ internal sealed record LoadReport
         text.AppendLine(CultureInfo.InvariantCulture, $"operations served  {Operations:N0} in {Elapsed.TotalSeconds:0.0} s ({Operations / seconds:N0}/s): get {Gets:N0}, set {Sets:N0}, remove {Removes:N0}, refresh {Refreshes:N0}");
         text.AppendLine(CultureInfo.InvariantCulture, $"reads checked      {HitsChecked:N0} hits; misses: never written {MissesNeverWritten:N0}, removed {MissesRemoved:N0}, expired {MissesExpired:N0}, during an overwrite {MissesDuringOverwrite:N0}, lost {MissesLost:N0}");
         text.AppendLine(CultureInfo.InvariantCulture, $"violations         stale {Stale}, corrupt {Corrupt}, other key {OtherKey}, served late {ServedLate}, exceptions {Exceptions}, pool over limit {PoolOverLimit}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"pool               max {MaxPoolBytes:N0} of {PoolLimit:N0} bytes");
+        text.AppendLine(CultureInfo.InvariantCulture, $"pool               max {MaxPoolBytes:N0} of {PoolLimit:N0} bytes; slowest call {SlowestCall.TotalMilliseconds:N0} ms");
         foreach (var v in FirstViolations.Take(10))
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  {v.Kind}: {v.Detail}");
@@ -138,6 +141,7 @@ internal sealed class LoadDriver
     private long _removes;
     private long _refreshes;
     private long _maxPool;
+    private long _slowestTicks;
 
     public LoadDriver(ZsDistributedCache cache, TimeProvider time, LoadOptions options)
     {
@@ -238,6 +242,7 @@ internal sealed class LoadDriver
         Exceptions = Model.Violations(ViolationKind.Exception),
         PoolOverLimit = Model.Violations(ViolationKind.PoolOverLimit),
         MaxPoolBytes = Volatile.Read(ref _maxPool),
+        SlowestCall = Stopwatch.GetElapsedTime(0, Volatile.Read(ref _slowestTicks)),
         PoolLimit = _limit,
         FirstViolations = Model.FirstViolations,
     };
@@ -252,6 +257,7 @@ internal sealed class LoadDriver
             var key = _keys.Next(random);
             var roll = random.NextDouble();
             var sync = random.NextDouble() < _options.SyncShare;
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 if (roll < _options.GetShare)
@@ -290,6 +296,7 @@ internal sealed class LoadDriver
                 Model.Report(ViolationKind.Exception, $"key {key}: {ex.GetType().Name}: {ex.Message}{Environment.NewLine}{ex.StackTrace}");
             }
 
+            InterlockedMax(ref _slowestTicks, Stopwatch.GetTimestamp() - started);
             var pool = _cache.Pool.TotalBytes;
             InterlockedMax(ref _maxPool, pool);
             if (pool > _limit)
