@@ -7,13 +7,27 @@ namespace ZsCache.Soak;
 /// Counts log lines by event id and keeps the most recent few, so a long run's logging costs
 /// bounded memory. Also checks every line against a set of strings that must never be logged.
 /// </summary>
-internal sealed class CountingLoggerProvider(params string[] forbidden) : ILoggerProvider
+internal sealed class CountingLoggerProvider(LogLevel minimum, params string[] forbidden) : ILoggerProvider
 {
     private const int Kept = 200;
 
+    private readonly LogLevel _minimum = minimum;
+
     private readonly ConcurrentDictionary<int, long> _byEvent = new();
     private readonly ConcurrentQueue<string> _recent = new();
+    private readonly ConcurrentQueue<string> _forbiddenLines = new();
     private long _forbiddenSeen;
+
+    public CountingLoggerProvider(params string[] forbidden)
+        : this(LogLevel.Information, forbidden)
+    {
+    }
+
+    /// <summary>The first lines that contained a forbidden string.</summary>
+    public IReadOnlyList<string> ForbiddenLines => _forbiddenLines.ToArray();
+
+    /// <summary>Every line seen, of any level.</summary>
+    public long Total => _byEvent.Values.Sum();
 
     public long Count(int eventId) => _byEvent.TryGetValue(eventId, out var n) ? n : 0;
 
@@ -39,6 +53,10 @@ internal sealed class CountingLoggerProvider(params string[] forbidden) : ILogge
             if (text.Contains(secret, StringComparison.Ordinal))
             {
                 Interlocked.Increment(ref _forbiddenSeen);
+                if (_forbiddenLines.Count < 10)
+                {
+                    _forbiddenLines.Enqueue(text);
+                }
             }
         }
 
@@ -57,7 +75,7 @@ internal sealed class CountingLoggerProvider(params string[] forbidden) : ILogge
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= owner._minimum;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
