@@ -107,14 +107,6 @@ internal static class RedisPayload
         return payload;
     }
 
-    /// <summary>Writes the ordering prefix (bytes 0..15) a value of <paramref name="header"/> begins with.</summary>
-    public static byte[] OrderingPrefix(in RedisPayloadHeader header)
-    {
-        var full = new byte[HeaderLength];
-        WriteHeader(full, header);
-        return full[..OrderingPrefixLength];
-    }
-
     private static void WriteHeader(Span<byte> destination, in RedisPayloadHeader header)
     {
         destination[0] = Magic0;

@@ -15,6 +15,9 @@ internal sealed partial class RedisWritebackTier
     private IConnectionMultiplexer? ConnectedMultiplexer =>
         _connecting is { IsCompletedSuccessfully: true } done ? done.Result : null;
 
+    /// <summary>The multiplexer once connected (tests look at it).</summary>
+    internal IConnectionMultiplexer? Multiplexer => ConnectedMultiplexer;
+
     private async ValueTask<IDatabase> DatabaseAsync(CancellationToken cancellationToken)
     {
         Task<IConnectionMultiplexer> connecting;

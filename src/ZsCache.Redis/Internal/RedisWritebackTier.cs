@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -143,7 +144,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         }
 
         // Encode first: an item no cache should produce throws here, before anything is sent.
-        var batch = new WriteBatch(items.Count);
+        var batch = new WriteBatch(items);
         for (var i = 0; i < items.Count; i++)
         {
             var item = items[i];
@@ -158,7 +159,6 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
 
         // The server refuses any of these writes it receives after this instant (server clock).
         batch.NotAfterUnixMs = TimeProvider.System.GetUtcNow().Add(_options.WriteDeadline).ToUnixTimeMilliseconds();
-        batch.Items = items;
 
         try
         {
@@ -166,6 +166,10 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 static (state, token) => state.Tier.WriteAttemptAsync(state.Batch, token),
                 (Tier: this, Batch: batch),
                 cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller cancelled the batch: what is not confirmed is Failed, below; not a tier fault.
         }
 #pragma warning disable CA1031 // Never throw for tier faults: report them through the outcomes.
         catch (Exception ex)
@@ -192,7 +196,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     private async ValueTask WriteAttemptAsync(WriteBatch batch, CancellationToken cancellationToken)
     {
         var database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var items = batch.Items!;
+        var items = batch.Items;
         var sent = new (int Index, Task<RedisResult> Task)[items.Count];
         var count = 0;
         RedisValue notAfter = batch.NotAfterUnixMs;
@@ -250,7 +254,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         cancellationToken.ThrowIfCancellationRequested();
         if (fault is not null)
         {
-            throw fault;
+            ExceptionDispatchInfo.Throw(fault);
         }
     }
 
@@ -264,19 +268,19 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     private static void ObserveLater(Task task) =>
         task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    private sealed class WriteBatch(int count)
+    private sealed class WriteBatch(IReadOnlyList<ZsWritebackItem> items)
     {
-        public RedisKey[] Keys { get; } = new RedisKey[count];
+        public IReadOnlyList<ZsWritebackItem> Items { get; } = items;
 
-        public byte[][] Payloads { get; } = new byte[count][];
+        public RedisKey[] Keys { get; } = new RedisKey[items.Count];
 
-        public long[] TimeToLiveMs { get; } = new long[count];
+        public byte[][] Payloads { get; } = new byte[items.Count][];
 
-        public string[] Stretchable { get; } = new string[count];
+        public long[] TimeToLiveMs { get; } = new long[items.Count];
+
+        public string[] Stretchable { get; } = new string[items.Count];
 
         public long NotAfterUnixMs { get; set; }
-
-        public IReadOnlyList<ZsWritebackItem>? Items { get; set; }
     }
 
     // ---- fence ----
@@ -351,6 +355,12 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         {
             var length = (long)result;
             Log.InvalidPayload(_logger, key, length < 0 ? "the key holds another Redis type" : $"{length} bytes, more than any payload");
+            return null;
+        }
+
+        if (result.Resp2Type != ResultType.BulkString)
+        {
+            Log.InvalidPayload(_logger, key, $"an unexpected {result.Resp2Type} reply");
             return null;
         }
 
@@ -445,6 +455,12 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
             }
 
             var parts = (RedisResult[])head!;
+            if (parts.Length != 2 || parts[0].Resp2Type != ResultType.BulkString || parts[1].Resp2Type != ResultType.Integer)
+            {
+                Log.InvalidPayload(_logger, key, "an unexpected reply");
+                return false;
+            }
+
             var bytes = (byte[]?)parts[0] ?? [];
             var length = (long)parts[1];
             if (!RedisPayload.TryReadHeader(bytes, _limits, out var header) || header.DataLength != length - RedisPayload.HeaderLength)

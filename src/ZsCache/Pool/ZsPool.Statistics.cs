@@ -119,6 +119,7 @@ internal sealed partial class ZsPool
         }
 
         long bytes = 0;
+        ILookup<ZsSizeClass, ZsPage> byClass = all.ToLookup(p => p.Class);
         foreach (ZsSizeClass cls in _classes)
         {
             lock (cls.Lock)
@@ -141,13 +142,8 @@ internal sealed partial class ZsPool
                     }
                 }
 
-                foreach (ZsPage p in all)
+                foreach (ZsPage p in byClass[cls])
                 {
-                    if (p.Class != cls)
-                    {
-                        continue;
-                    }
-
                     p.CheckSlots();
                     if (p.IsFreed || p.InUse == 0 && !p.UnderReclaim)
                     {

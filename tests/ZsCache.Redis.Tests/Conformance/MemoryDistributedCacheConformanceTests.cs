@@ -12,7 +12,7 @@ namespace ZsCache.Redis.Tests.Conformance;
 /// <c>MemoryDistributedCacheOptions</c> takes no <see cref="TimeProvider"/>, only the older
 /// <see cref="ISystemClock"/>, so the fake clock is adapted to it.
 /// </summary>
-public sealed class MemoryDistributedCacheConformanceTests : DistributedCacheConformanceTests
+public sealed class MemoryDistributedCacheConformanceTests : ExpiringDistributedCacheConformanceTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
 

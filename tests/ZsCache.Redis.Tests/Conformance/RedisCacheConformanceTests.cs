@@ -8,7 +8,7 @@ namespace ZsCache.Redis.Tests.Conformance;
 
 /// <summary>
 /// <c>RedisCache</c> against a real server: the peer ZsCache's writeback tier is compared with.
-/// Its expiration is a server-side TTL, so the fake-clock tests do not apply.
+/// Its expiration is a server-side TTL, so it runs the semantic and buffer tests, not the fake-clock ones.
 /// </summary>
 public sealed class RedisCacheConformanceTests : DistributedCacheConformanceTests, IClassFixture<RedisServerFixture>
 {
@@ -23,6 +23,20 @@ public sealed class RedisCacheConformanceTests : DistributedCacheConformanceTest
     }
 
     protected override IDistributedCache Cache { get; }
+}
 
-    protected override string NoFakeTimeReason => "RedisCache keeps expiration as a server-side TTL; a fake clock cannot drive it.";
+/// <summary><c>RedisCache</c>'s <see cref="IBufferDistributedCache"/> against a real server.</summary>
+public sealed class RedisCacheBufferConformanceTests : BufferDistributedCacheConformanceTests, IClassFixture<RedisServerFixture>
+{
+    public RedisCacheBufferConformanceTests(RedisServerFixture server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        Cache = new RedisCache(Options.Create(new RedisCacheOptions
+        {
+            Configuration = server.ConnectionString,
+            InstanceName = "conformance-buffer:",
+        }));
+    }
+
+    protected override IBufferDistributedCache Cache { get; }
 }

@@ -59,6 +59,7 @@ public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutp
         var data = new byte[1024];
         new Random(5).NextBytes(data);
         var times = new List<double>();
+        await h.WriteOneAsync(TierHarness.Item("fig-warmup", 1)); // connect and JIT outside the figures
         for (var round = 0; round < 30; round++)
         {
             var items = Enumerable.Range(0, 64).Select(i => TierHarness.Item($"fig-{i}", version: (round * 100) + i + 1, data: data)).ToArray();
@@ -69,7 +70,7 @@ public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutp
         }
 
         times.Sort();
-        output.WriteLine($"{server.Kind}: 64 x 1 KiB write batch, median {times[times.Count / 2]:F2} ms, best {times[0]:F2} ms, worst {times[^1]:F2} ms (30 rounds, first includes connect)");
+        output.WriteLine($"{server.Kind}: 64 x 1 KiB write batch, median {times[times.Count / 2]:F2} ms, best {times[0]:F2} ms, worst {times[^1]:F2} ms (30 rounds after a warm-up)");
     }
 
     [Fact]
@@ -258,11 +259,11 @@ public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutp
     public async Task Programming_errors_throw_and_nothing_is_sent()
     {
         await using var h = await TierHarness.CreateAsync(server.ConnectionString);
-        var bad = TierHarness.Item("bad", 1, ttl: TimeSpan.FromSeconds(1));
+        var valid = TierHarness.Item("bad", 1, ttl: TimeSpan.FromSeconds(1));
         var items = new[] { TierHarness.Item("good", 1), new ZsWritebackItem { Key = "bad", Version = 1, Codec = ZsCodec.Raw, OriginalLength = 0, Data = default, TimeToLive = TimeSpan.Zero } };
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await h.Tier.WriteAsync(items, CancellationToken.None));
         Assert.False(await h.Db.KeyExistsAsync(h.Key("good")));
         await Assert.ThrowsAsync<ArgumentNullException>(async () => await h.Tier.ReadAsync(null!, Now, CancellationToken.None));
-        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(bad));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(valid));
     }
 }

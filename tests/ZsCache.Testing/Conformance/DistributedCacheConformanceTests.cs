@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.Caching.Distributed;
-using Microsoft.Extensions.Time.Testing;
 
 namespace ZsCache.Testing.Conformance;
 
@@ -12,23 +10,18 @@ namespace ZsCache.Testing.Conformance;
 /// derived constructor builds a fresh cache and <see cref="Dispose()"/> disposes it.
 /// </summary>
 /// <remarks>
-/// Expiration is driven only by a fake clock: a derived class returns its
-/// <see cref="FakeTime"/>, which its cache must read. A cache whose clock cannot be faked
-/// (RedisCache: the TTL is kept by the server) leaves <see cref="FakeTime"/> null, and the
-/// time-dependent tests skip with <see cref="NoFakeTimeReason"/>. No test sleeps.
+/// Capabilities are separate bases rather than skips: <see cref="ExpiringDistributedCacheConformanceTests"/>
+/// adds the tests driven by a fake clock (for caches whose clock can be faked; RedisCache's TTL
+/// is kept by the server), and <see cref="BufferDistributedCacheConformanceTests"/> those of
+/// <see cref="IBufferDistributedCache"/>. No test sleeps.
 /// </remarks>
 public abstract class DistributedCacheConformanceTests : IDisposable
 {
-    private static readonly DistributedCacheEntryOptions NoExpiration = new();
+    /// <summary>Options with no expiration.</summary>
+    protected static readonly DistributedCacheEntryOptions NoExpiration = new();
 
     /// <summary>The cache under test.</summary>
     protected abstract IDistributedCache Cache { get; }
-
-    /// <summary>The fake clock the cache reads, or null when its expiration cannot be driven by one.</summary>
-    protected virtual FakeTimeProvider? FakeTime => null;
-
-    /// <summary>Why the time-dependent tests are not applicable when <see cref="FakeTime"/> is null.</summary>
-    protected virtual string NoFakeTimeReason => "This cache's expiration cannot be driven by a fake clock.";
 
     /// <summary>
     /// True (the contract, and RedisCache) when a store whose absolute expiration is already past
@@ -39,22 +32,17 @@ public abstract class DistributedCacheConformanceTests : IDisposable
     protected virtual bool RejectsPastAbsoluteExpiration => true;
 
     /// <summary>The cache's notion of now.</summary>
-    protected DateTimeOffset Now => FakeTime?.GetUtcNow() ?? DateTimeOffset.UtcNow;
+    protected virtual DateTimeOffset Now => DateTimeOffset.UtcNow;
 
     /// <summary>A key no other test uses (tests may share one server).</summary>
     protected static string NewKey(string name = "key") => $"{name}-{Guid.NewGuid():N}";
 
-    private FakeTimeProvider RequireFakeTime()
-    {
-        Skip.If(FakeTime is null, NoFakeTimeReason);
-        return FakeTime!;
-    }
-
-    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+    /// <summary>UTF-8 bytes of <paramref name="text"/>.</summary>
+    protected static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
     // ---- argument validation ----
 
-    [SkippableFact]
+    [Fact]
     public async Task Null_key_throws_ArgumentNullException_from_every_method()
     {
         var value = Bytes("v");
@@ -68,7 +56,7 @@ public abstract class DistributedCacheConformanceTests : IDisposable
         await Assert.ThrowsAsync<ArgumentNullException>(() => Cache.RemoveAsync(null!));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Null_value_or_options_throws_ArgumentNullException()
     {
         var key = NewKey();
@@ -79,7 +67,7 @@ public abstract class DistributedCacheConformanceTests : IDisposable
         Assert.Null(await Cache.GetAsync(key));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Absolute_expiration_in_the_past_throws_ArgumentOutOfRangeException()
     {
         var key = NewKey();
@@ -100,19 +88,19 @@ public abstract class DistributedCacheConformanceTests : IDisposable
 
     // ---- values ----
 
-    [SkippableFact]
+    [Fact]
     public void Missing_key_reads_as_null()
     {
         Assert.Null(Cache.Get(NewKey("missing")));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Missing_key_reads_as_null_async()
     {
         Assert.Null(await Cache.GetAsync(NewKey("missing")));
     }
 
-    [SkippableFact]
+    [Fact]
     public void Set_then_get_returns_the_same_bytes()
     {
         var key = NewKey();
@@ -121,7 +109,7 @@ public abstract class DistributedCacheConformanceTests : IDisposable
         Assert.Equal(value, Cache.Get(key));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Set_then_get_returns_the_same_bytes_async()
     {
         var key = NewKey();
@@ -130,7 +118,7 @@ public abstract class DistributedCacheConformanceTests : IDisposable
         Assert.Equal(value, await Cache.GetAsync(key));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Empty_value_is_a_value_not_a_miss()
     {
         var key = NewKey();
@@ -141,7 +129,7 @@ public abstract class DistributedCacheConformanceTests : IDisposable
         Assert.Empty(Cache.Get(key)!);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Set_overwrites_the_previous_value()
     {
         var key = NewKey();
@@ -152,7 +140,7 @@ public abstract class DistributedCacheConformanceTests : IDisposable
         Assert.Equal(Bytes("third"), Cache.Get(key));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Remove_makes_the_key_read_as_null()
     {
         var key = NewKey();
@@ -165,7 +153,7 @@ public abstract class DistributedCacheConformanceTests : IDisposable
         Assert.Null(await Cache.GetAsync(key));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Remove_and_refresh_of_a_missing_key_are_no_ops()
     {
         var key = NewKey("missing");
@@ -176,7 +164,7 @@ public abstract class DistributedCacheConformanceTests : IDisposable
         Assert.Null(await Cache.GetAsync(key));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Large_values_round_trip_byte_for_byte()
     {
         var key = NewKey("large");
@@ -186,7 +174,7 @@ public abstract class DistributedCacheConformanceTests : IDisposable
         Assert.Equal(value, await Cache.GetAsync(key));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Unicode_keys_are_distinct_and_round_trip()
     {
         var suffix = Guid.NewGuid().ToString("N");
@@ -200,168 +188,6 @@ public abstract class DistributedCacheConformanceTests : IDisposable
         {
             Assert.Equal(Bytes(key), await Cache.GetAsync(key));
         }
-    }
-
-    // ---- expiration (fake clock only) ----
-
-    [SkippableFact]
-    public async Task Relative_expiration_expires_after_the_interval()
-    {
-        var time = RequireFakeTime();
-        var key = NewKey();
-        await Cache.SetAsync(key, Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(10) });
-        time.Advance(TimeSpan.FromMinutes(9));
-        Assert.NotNull(await Cache.GetAsync(key));
-        time.Advance(TimeSpan.FromMinutes(2));
-        Assert.Null(await Cache.GetAsync(key));
-    }
-
-    [SkippableFact]
-    public async Task Absolute_expiration_expires_at_the_instant()
-    {
-        var time = RequireFakeTime();
-        var key = NewKey();
-        await Cache.SetAsync(key, Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpiration = time.GetUtcNow().AddMinutes(10) });
-        time.Advance(TimeSpan.FromMinutes(9));
-        Assert.NotNull(Cache.Get(key));
-        time.Advance(TimeSpan.FromMinutes(2));
-        Assert.Null(Cache.Get(key));
-    }
-
-    [SkippableFact]
-    public async Task Sliding_expiration_is_renewed_by_reads_and_expires_when_idle()
-    {
-        var time = RequireFakeTime();
-        var key = NewKey();
-        await Cache.SetAsync(key, Bytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) });
-        for (var i = 0; i < 3; i++)
-        {
-            time.Advance(TimeSpan.FromMinutes(7));
-            Assert.NotNull(await Cache.GetAsync(key)); // 21 minutes in, alive thanks to the reads
-        }
-
-        time.Advance(TimeSpan.FromMinutes(11));
-        Assert.Null(await Cache.GetAsync(key));
-    }
-
-    [SkippableFact]
-    public async Task Sliding_expiration_never_extends_past_the_absolute_one()
-    {
-        var time = RequireFakeTime();
-        var key = NewKey();
-        await Cache.SetAsync(key, Bytes("v"), new DistributedCacheEntryOptions
-        {
-            AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(10),
-            SlidingExpiration = TimeSpan.FromMinutes(8),
-        });
-        time.Advance(TimeSpan.FromMinutes(7));
-        Assert.NotNull(await Cache.GetAsync(key)); // sliding would now run to minute 15
-        time.Advance(TimeSpan.FromMinutes(4));
-        Assert.Null(await Cache.GetAsync(key)); // minute 11: past the absolute expiration
-    }
-
-    [SkippableFact]
-    public async Task Refresh_renews_sliding_expiration_without_reading()
-    {
-        var time = RequireFakeTime();
-        var key = NewKey();
-        var other = NewKey();
-        var sliding = new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(10) };
-        await Cache.SetAsync(key, Bytes("v"), sliding);
-        Cache.Set(other, Bytes("w"), sliding);
-        time.Advance(TimeSpan.FromMinutes(7));
-        await Cache.RefreshAsync(key);
-        Cache.Refresh(other);
-        time.Advance(TimeSpan.FromMinutes(7)); // 14 minutes after the store, 7 after the refresh
-        Assert.Equal(Bytes("v"), await Cache.GetAsync(key));
-        Assert.Equal(Bytes("w"), await Cache.GetAsync(other));
-    }
-
-    [SkippableFact]
-    public async Task Refresh_does_not_extend_past_the_absolute_expiration()
-    {
-        var time = RequireFakeTime();
-        var key = NewKey();
-        await Cache.SetAsync(key, Bytes("v"), new DistributedCacheEntryOptions
-        {
-            AbsoluteExpiration = time.GetUtcNow().AddMinutes(10),
-            SlidingExpiration = TimeSpan.FromMinutes(8),
-        });
-        time.Advance(TimeSpan.FromMinutes(7));
-        await Cache.RefreshAsync(key);
-        time.Advance(TimeSpan.FromMinutes(4));
-        Assert.Null(await Cache.GetAsync(key));
-    }
-
-    // ---- IBufferDistributedCache ----
-
-    private IBufferDistributedCache RequireBufferCache()
-    {
-        Skip.IfNot(Cache is IBufferDistributedCache, $"{Cache.GetType().Name} does not implement IBufferDistributedCache.");
-        return (IBufferDistributedCache)Cache;
-    }
-
-    [SkippableFact]
-    public async Task Buffer_set_from_a_multi_segment_sequence_reads_back_identical()
-    {
-        var cache = RequireBufferCache();
-        var key = NewKey();
-        var value = new byte[70_001];
-        new Random(7).NextBytes(value);
-        var sequence = Segments.Split(value, 1, 4093, 30_000);
-        Assert.False(sequence.IsSingleSegment);
-
-        await cache.SetAsync(key, sequence, NoExpiration);
-        var writer = new ArrayBufferWriter<byte>();
-        Assert.True(await cache.TryGetAsync(key, writer));
-        Assert.Equal(value, writer.WrittenSpan.ToArray());
-        Assert.Equal(value, await Cache.GetAsync(key));
-    }
-
-    [SkippableFact]
-    public void Buffer_sync_forms_round_trip_and_mix_with_byte_arrays()
-    {
-        var cache = RequireBufferCache();
-        var key = NewKey();
-        var value = Bytes(new string('z', 5000) + "tail");
-        cache.Set(key, Segments.Split(value, 3, 100), NoExpiration);
-        var writer = new ArrayBufferWriter<byte>();
-        Assert.True(cache.TryGet(key, writer));
-        Assert.Equal(value, writer.WrittenSpan.ToArray());
-
-        Cache.Set(key, Bytes("array"), NoExpiration);
-        writer.Clear();
-        Assert.True(cache.TryGet(key, writer));
-        Assert.Equal(Bytes("array"), writer.WrittenSpan.ToArray());
-    }
-
-    [SkippableFact]
-    public async Task Buffer_try_get_of_a_missing_key_returns_false_and_writes_nothing()
-    {
-        var cache = RequireBufferCache();
-        var writer = new ArrayBufferWriter<byte>();
-        Assert.False(await cache.TryGetAsync(NewKey("missing"), writer));
-        Assert.False(cache.TryGet(NewKey("missing"), writer));
-        Assert.Equal(0, writer.WrittenCount);
-    }
-
-    [SkippableFact]
-    public async Task Buffer_empty_sequence_is_a_value()
-    {
-        var cache = RequireBufferCache();
-        var key = NewKey();
-        await cache.SetAsync(key, ReadOnlySequence<byte>.Empty, NoExpiration);
-        var writer = new ArrayBufferWriter<byte>();
-        Assert.True(await cache.TryGetAsync(key, writer));
-        Assert.Equal(0, writer.WrittenCount);
-    }
-
-    [SkippableFact]
-    public async Task Buffer_set_with_past_absolute_expiration_throws()
-    {
-        var cache = RequireBufferCache();
-        var past = new DistributedCacheEntryOptions { AbsoluteExpiration = Now.AddMinutes(-1) };
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await cache.SetAsync(NewKey(), Segments.Split(Bytes("abc"), 1), past));
     }
 
     /// <summary>Disposes the cache when it is disposable.</summary>

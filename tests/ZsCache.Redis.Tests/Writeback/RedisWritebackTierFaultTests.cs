@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Polly.CircuitBreaker;
+using ZsCache.Testing.Redis;
+using ZsCache.Writeback;
+
+namespace ZsCache.Redis.Tests.Writeback;
+
+/// <summary>A real redis-server killed, restarted and paused under the tier. Own server per class.</summary>
+public sealed class RedisWritebackTierFaultTests(RedisServerFixture server) : IClassFixture<RedisServerFixture>
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+
+    private static void Quick(ZsRedisOptions o)
+    {
+        o.AttemptTimeout = TimeSpan.FromMilliseconds(300);
+        o.TotalTimeout = TimeSpan.FromSeconds(1);
+        o.RetryDelay = TimeSpan.FromMilliseconds(10);
+        o.BreakerMinimumThroughput = 4;
+        o.BreakerSamplingDuration = TimeSpan.FromSeconds(5);
+        o.BreakDuration = TimeSpan.FromSeconds(1);
+    }
+
+    [SkippableFact]
+    public async Task Killed_redis_fails_fast_without_throwing_opens_the_breaker_and_recovers_after_restart()
+    {
+        server.SkipUnlessProcess();
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString, Quick);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("before", 1)));
+        var check = new ZsRedisHealthCheck(h.Tier);
+        var context = new HealthCheckContext { Registration = new HealthCheckRegistration("redis", check, HealthStatus.Unhealthy, null) };
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(context)).Status);
+
+        await server.KillAsync();
+        try
+        {
+            // Every call fails, quickly, without an exception, until the breaker opens.
+            for (var call = 0; call < 20 && h.Tier.CircuitState != CircuitState.Open; call++)
+            {
+                var watch = Stopwatch.StartNew();
+                var items = new[] { TierHarness.Item("k", 10 + call) };
+                await h.Tier.WriteAsync(items, CancellationToken.None);
+                Assert.Equal(ZsWritebackOutcome.Failed, items[0].Outcome);
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"a write took {watch.Elapsed}");
+            }
+
+            Assert.False(h.Tier.IsAvailable);
+            Assert.Equal(CircuitState.Open, h.Tier.CircuitState);
+            Assert.Equal(HealthStatus.Degraded, (await check.CheckHealthAsync(context)).Status);
+            Assert.NotEmpty(h.Warnings(10));
+
+            // With the circuit open, nothing waits on the network.
+            var open = Stopwatch.StartNew();
+            Assert.Null(await h.Tier.ReadAsync("before", Now, CancellationToken.None));
+            Assert.False(await h.Tier.FenceAsync("before", 2, CancellationToken.None));
+            Assert.False(await h.Tier.RefreshAsync("before", Now, CancellationToken.None));
+            Assert.True(open.Elapsed < TimeSpan.FromMilliseconds(500), $"open-circuit calls took {open.Elapsed}");
+        }
+        finally
+        {
+            await server.StartAsync();
+        }
+
+        // Once the break is over and the connection is back, writeback resumes by itself.
+        await TierHarness.EventuallyAsync(
+            async () => await h.WriteOneAsync(TierHarness.Item("after", 1)) == ZsWritebackOutcome.Written,
+            TimeSpan.FromSeconds(20),
+            "a write succeeds after the restart");
+        Assert.NotNull(await h.Tier.ReadAsync("after", Now, CancellationToken.None));
+        Assert.True(h.Tier.IsAvailable);
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(context)).Status);
+    }
+
+    [SkippableFact]
+    public async Task Client_pause_trips_the_timeout_and_the_abandoned_write_never_lands()
+    {
+        server.SkipUnlessProcess();
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString, o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromMilliseconds(200);
+            o.TotalTimeout = TimeSpan.FromMilliseconds(600);
+            o.RetryCount = 1;
+            // Write deadline = 1 s after the batch starts, shorter than the pause below.
+            o.FenceLifetime = TimeSpan.FromSeconds(2);
+        });
+        // The first call connects (and JIT-compiles) within the short timeouts of this tier only once warm.
+        await TierHarness.EventuallyAsync(
+            async () => await h.WriteOneAsync(TierHarness.Item("warm", 1)) == ZsWritebackOutcome.Written,
+            TimeSpan.FromSeconds(10),
+            "the tier connects");
+
+        await server.PauseAsync(TimeSpan.FromSeconds(3));
+        var watch = Stopwatch.StartNew();
+        var stalled = TierHarness.Item("paused", 1);
+        await h.Tier.WriteAsync([stalled], CancellationToken.None);
+        var writeTook = watch.Elapsed;
+        Assert.Equal(ZsWritebackOutcome.Failed, stalled.Outcome);
+        Assert.True(writeTook < TimeSpan.FromSeconds(2), $"the write stalled for {writeTook}");
+        Assert.Null(await h.Tier.ReadAsync("warm", Now, CancellationToken.None));
+        Assert.True(watch.Elapsed < TimeSpan.FromMilliseconds(2500), $"write and read took {watch.Elapsed} of a 3 s pause");
+
+        // The server held the abandoned scripts and runs them when the pause ends; a command on the
+        // tier's own connection is answered after them (one connection is FIFO). They found their
+        // deadline past and stored nothing.
+        await TierHarness.EventuallyAsync(
+            async () => await h.Tier.ReadAsync("warm", Now, CancellationToken.None) is not null,
+            TimeSpan.FromSeconds(10),
+            "reads work again after the pause");
+        Assert.Null(await h.Tier.ReadAsync("paused", Now, CancellationToken.None));
+        Assert.False(await h.Db.KeyExistsAsync(h.Key("paused")));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("paused", 2)));
+    }
+
+    [Fact]
+    public async Task Unreachable_redis_at_start_is_a_failure_not_an_exception_and_the_check_says_unhealthy()
+    {
+        var nobody = $"127.0.0.1:{FreePorts.Next()},connectTimeout=200";
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString, o =>
+        {
+            Quick(o);
+            o.Configuration = nobody;
+        });
+        var items = new[] { TierHarness.Item("k", 1) };
+        var watch = Stopwatch.StartNew();
+        await h.Tier.WriteAsync(items, CancellationToken.None);
+        Assert.Equal(ZsWritebackOutcome.Failed, items[0].Outcome);
+        Assert.Null(await h.Tier.ReadAsync("k", Now, CancellationToken.None));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"took {watch.Elapsed}");
+        Assert.NotEmpty(h.Warnings(4));
+
+        var check = new ZsRedisHealthCheck(h.Tier);
+        var result = await check.CheckHealthAsync(new HealthCheckContext { Registration = new HealthCheckRegistration("redis", check, HealthStatus.Unhealthy, null) });
+        Assert.NotEqual(HealthStatus.Healthy, result.Status);
+    }
+}
