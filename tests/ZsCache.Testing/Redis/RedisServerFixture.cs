@@ -66,7 +66,8 @@ public sealed class RedisServerFixture : IAsyncLifetime
             for (var attempt = 1; ; attempt++)
             {
                 Port = FreePorts.Next();
-                _process = new RedisServerProcess(executable, Port, _directory);
+                // DEBUG (SLEEP, ...) is refused by Redis 7 unless enabled; "local" allows it from loopback only.
+                _process = new RedisServerProcess(executable, Port, _directory, ["--enable-debug-command", "local"]);
                 try
                 {
                     await _process.StartAsync().ConfigureAwait(false);
