@@ -268,7 +268,8 @@ public sealed partial class ZsDistributedCache
 
         for (var i = 0; i < MaxInlineReclaims; i++)
         {
-            var step = ReclaimOneAsync(drop: true, CancellationToken.None);
+            // Direct reclaim, as the kernel's, is not picky: a request waits on it, so no second chances.
+            var step = ReclaimOneAsync(drop: true, CancellationToken.None, direct: true);
 
             // Dropping never awaits, so the step has completed here.
             if (!step.IsCompleted || step.Result.NothingToReclaim)
@@ -290,7 +291,7 @@ public sealed partial class ZsDistributedCache
 
     private sealed record PendingWrite(IndexShard Shard, int Hash, ZsHandle Handle, long Version, ZsWritebackItem Item, byte[] Rented);
 
-    private async ValueTask<ReclaimStep> ReclaimOneAsync(bool drop, CancellationToken cancellationToken)
+    private async ValueTask<ReclaimStep> ReclaimOneAsync(bool drop, CancellationToken cancellationToken, bool direct = false)
     {
         if (!_pool.TryBeginReclaim(out var reclaim))
         {
@@ -336,7 +337,7 @@ public sealed partial class ZsDistributedCache
                         continue;
                     }
 
-                    if (_options.WritebackPolicy == ZsWritebackPolicy.EntryClock && (entry.Flags & EntryFlags.Referenced) != 0)
+                    if (!direct && _options.WritebackPolicy == ZsWritebackPolicy.EntryClock && (entry.Flags & EntryFlags.Referenced) != 0)
                     {
                         entry.Flags &= ~EntryFlags.Referenced;
                         spared++;

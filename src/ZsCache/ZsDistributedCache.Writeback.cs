@@ -81,6 +81,15 @@ public sealed partial class ZsDistributedCache
         return task;
     }
 
+    /// <summary>Detaches an in-flight fetch of <paramref name="key"/> so later readers start their own.</summary>
+    private void ForgetFetch(string key)
+    {
+        if (!_faultIns.IsEmpty)
+        {
+            _faultIns.TryRemove(key, out _);
+        }
+    }
+
     private byte[]? CompleteFaultIn(FaultIn? fetched)
     {
         if (fetched is null)
@@ -112,7 +121,7 @@ public sealed partial class ZsDistributedCache
         await Task.Yield();
         try
         {
-            var hash = Hash(key);
+            var hash = Hash(Encoding.UTF8.GetBytes(key));
             var shard = ShardFor(hash);
             long stamp;
             lock (shard.Lock)
@@ -120,6 +129,10 @@ public sealed partial class ZsDistributedCache
                 stamp = shard.MutationStamp;
             }
 
+            // Taken before the read: a fence confirmed while the reply is on its way leaves no
+            // trace in _pendingFences afterwards, yet the reply may predate it.
+            var floorBefore = Volatile.Read(ref _fenceFloor);
+            var fenceBefore = _pendingFences.TryGetValue(key, out var f) ? f : 0;
             var now = _time.GetUtcNow();
             var value = await _tier!.ReadAsync(key, now, CancellationToken.None).ConfigureAwait(false);
             if (value is null)
@@ -127,7 +140,8 @@ public sealed partial class ZsDistributedCache
                 return null;
             }
 
-            if (value.Version < Volatile.Read(ref _fenceFloor)
+            if (value.Version < Math.Max(floorBefore, Volatile.Read(ref _fenceFloor))
+                || value.Version < fenceBefore
                 || (_pendingFences.TryGetValue(key, out var fence) && value.Version < fence))
             {
                 // Written before a Remove or Set the tier has not confirmed yet: stale.

@@ -339,10 +339,10 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
     private ReadOutcome ReadFromPool<TSink>(string key, ref TSink sink)
         where TSink : struct, IValueSink
     {
-        var hash = Hash(key);
-        var shard = ShardFor(hash);
         byte[]? rented = null;
         var keyBytes = EncodeKey(key, stackalloc byte[StackKeyBytes], ref rented);
+        var hash = Hash(keyBytes);
+        var shard = ShardFor(hash);
         try
         {
             var now = _time.GetUtcNow().UtcTicks;
@@ -457,10 +457,10 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
 
     private bool RefreshInPool(string key)
     {
-        var hash = Hash(key);
-        var shard = ShardFor(hash);
         byte[]? rented = null;
         var keyBytes = EncodeKey(key, stackalloc byte[StackKeyBytes], ref rented);
+        var hash = Hash(keyBytes);
+        var shard = ShardFor(hash);
         try
         {
             var now = _time.GetUtcNow().UtcTicks;
@@ -499,10 +499,10 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
     /// <summary>Removes the key from the pool; returns the version of the removal (for the tier's fence).</summary>
     private long RemoveFromPool(string key)
     {
-        var hash = Hash(key);
-        var shard = ShardFor(hash);
         byte[]? rented = null;
         var keyBytes = EncodeKey(key, stackalloc byte[StackKeyBytes], ref rented);
+        var hash = Hash(keyBytes);
+        var shard = ShardFor(hash);
         try
         {
             lock (shard.Lock)
@@ -514,6 +514,9 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
                 }
 
                 shard.Touch();
+
+                // A read that starts after this remove must not join a fetch that began before it.
+                ForgetFetch(key);
                 return _clock.Next();
             }
         }
@@ -545,7 +548,6 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
         }
 
         var length = (int)value.Length;
-        var hash = Hash(key);
         var dataOffset = ObjectLayout.HeaderSize + keyLength;
         var buffer = ArrayPool<byte>.Shared.Rent(dataOffset + ValueCodec.MaxEncodedLength(length));
         byte[]? flat = null;
@@ -565,8 +567,9 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
             }
 
             var (codec, dataLength) = ValueCodec.Encode(source, buffer.AsSpan(dataOffset), _options.Compression);
-            ObjectLayout.WriteHeader(buffer, hash, keyLength);
             Encoding.UTF8.GetBytes(key, buffer.AsSpan(ObjectLayout.HeaderSize, keyLength));
+            var hash = Hash(buffer.AsSpan(ObjectLayout.HeaderSize, keyLength));
+            ObjectLayout.WriteHeader(buffer, hash, keyLength);
             var objectLength = dataOffset + dataLength;
             var deadline = slidingTicks == 0 ? absoluteTicks : Math.Min(absoluteTicks, now.UtcTicks + slidingTicks);
 
@@ -585,6 +588,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
                     Codec = codec,
                     Flags = EntryFlags.Referenced,
                 });
+                ForgetFetch(key);
                 if (_pool.TotalBytes > _highWatermark)
                 {
                     SignalShrinker();
@@ -700,7 +704,16 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
 
     // ---- helpers ----
 
-    private static int Hash(string key) => key.GetHashCode(StringComparison.Ordinal);
+    /// <summary>
+    /// Hashes the key's UTF-8 bytes, not its UTF-16 string: keys that encode alike (lone
+    /// surrogates become U+FFFD) are one key in the pool, as they are in the writeback tier.
+    /// </summary>
+    private static int Hash(ReadOnlySpan<byte> keyBytes)
+    {
+        var hash = default(HashCode);
+        hash.AddBytes(keyBytes);
+        return hash.ToHashCode();
+    }
 
     private IndexShard ShardFor(int hash) => _shards[(uint)hash >> (32 - ShardBits)];
 

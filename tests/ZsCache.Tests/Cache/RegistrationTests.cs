@@ -32,7 +32,7 @@ public class RegistrationTests
             ["ZsCache:InstanceName"] = "shop:",
             ["ZsCache:Compression"] = "None",
             ["ZsCache:MaxValueBytes"] = "4096",
-            ["ZsCache:WritebackPolicy"] = "EntryClock",
+            ["ZsCache:WritebackPolicy"] = "ZspageLru",
         }).Build();
         var services = new ServiceCollection();
         services.AddZsCache(configuration.GetSection("ZsCache"));
@@ -43,7 +43,7 @@ public class RegistrationTests
         Assert.Equal("shop:", options.InstanceName);
         Assert.Equal(ZsCompression.None, options.Compression);
         Assert.Equal(4096, options.MaxValueBytes);
-        Assert.Equal(ZsWritebackPolicy.EntryClock, options.WritebackPolicy);
+        Assert.Equal(ZsWritebackPolicy.ZspageLru, options.WritebackPolicy);
         Assert.Equal(2097152, provider.GetRequiredService<ZsDistributedCache>().GetStatistics().PoolLimit);
     }
 

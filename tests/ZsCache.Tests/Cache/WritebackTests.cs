@@ -14,7 +14,9 @@ public class WritebackTests
     {
         var tier = new InMemoryTier();
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        return (CacheFactory.Create(time, configure, tier), tier, time);
+        // The protocol, not the victim order, is under test here: the seed's policy writes a
+        // zspage back in one step.
+        return (CacheFactory.Create(time, o => { o.WritebackPolicy = ZsWritebackPolicy.ZspageLru; configure?.Invoke(o); }, tier), tier, time);
     }
 
     /// <summary>Reclaims until the key has left the pool (the test pool has few zspages).</summary>
