@@ -20,7 +20,8 @@ internal static class Caches
         long poolBytes,
         Action<ZsRedisOptions>? tune = null,
         CollectingLoggerProvider? logs = null,
-        long maxValueBytes = 0)
+        long maxValueBytes = 0,
+        Action<ZsCacheOptions>? configure = null)
     {
         var services = new ServiceCollection();
         if (logs is not null)
@@ -36,6 +37,8 @@ internal static class Caches
             {
                 o.MaxValueBytes = maxValueBytes;
             }
+
+            configure?.Invoke(o);
         }).AddRedisWriteback(r =>
         {
             r.Configuration = configuration;

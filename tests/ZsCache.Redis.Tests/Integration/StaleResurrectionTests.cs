@@ -17,8 +17,10 @@ public sealed class StaleResurrectionTests(RedisServerFixture redis, ITestOutput
 {
     private const long Pool = 1024 * 1024;
 
-    [Fact]
-    public async Task Concurrent_sets_and_removes_under_constant_writeback_never_bring_back_an_older_value()
+    [Theory]
+    [InlineData(ZsWritebackPolicy.ZspageLru)]
+    [InlineData(ZsWritebackPolicy.EntryClock)]
+    public async Task Concurrent_sets_and_removes_under_constant_writeback_never_bring_back_an_older_value(ZsWritebackPolicy policy)
     {
         const int keys = 48;
         const int workers = 6;
@@ -26,7 +28,7 @@ public sealed class StaleResurrectionTests(RedisServerFixture redis, ITestOutput
         var watch = Stopwatch.StartNew();
         var instance = $"hammer-{Guid.NewGuid():N}:";
         var logs = new CollectingLoggerProvider();
-        await using var provider = Caches.Build(redis.ConnectionString, instance, Pool, logs: logs);
+        await using var provider = Caches.Build(redis.ConnectionString, instance, Pool, logs: logs, configure: o => o.WritebackPolicy = policy);
         var cache = provider.GetRequiredService<ZsDistributedCache>();
         await Caches.WarmUpAsync(cache);
 
@@ -78,7 +80,7 @@ public sealed class StaleResurrectionTests(RedisServerFixture redis, ITestOutput
         var mine = await model.VerifyQuiescentAsync(k => cache.GetAsync(k), missAllowed: false, "this instance", TimeSpan.FromSeconds(10));
 
         // A second instance sees only Redis: a last Set still resident in the first pool may miss there.
-        await using (var secondProvider = Caches.Build(redis.ConnectionString, instance, Pool))
+        await using (var secondProvider = Caches.Build(redis.ConnectionString, instance, Pool, configure: o => o.WritebackPolicy = policy))
         {
             var second = secondProvider.GetRequiredService<IDistributedCache>();
             var seen = await model.VerifyQuiescentAsync(k => second.GetAsync(k), missAllowed: true, "second instance", TimeSpan.Zero);
@@ -92,7 +94,7 @@ public sealed class StaleResurrectionTests(RedisServerFixture redis, ITestOutput
         }
 
         Assert.Equal(0, cache.GetStatistics().EntriesInPool);
-        await using (var thirdProvider = Caches.Build(redis.ConnectionString, instance, Pool))
+        await using (var thirdProvider = Caches.Build(redis.ConnectionString, instance, Pool, configure: o => o.WritebackPolicy = policy))
         {
             var third = thirdProvider.GetRequiredService<IDistributedCache>();
             var all = await model.VerifyQuiescentAsync(k => third.GetAsync(k), missAllowed: false, "fresh instance after a full writeback", TimeSpan.FromSeconds(5));
