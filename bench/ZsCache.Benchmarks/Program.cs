@@ -58,3 +58,14 @@ static void SetFromOption(HarnessArgs line, string option, string variable)
         Environment.SetEnvironmentVariable(variable, value);
     }
 }
+using ZsCache.Soak;
+
+// Modes: "soak ..." runs the reliability soak against its own redis-server (Soak/SoakCommand.cs);
+// anything else goes to BenchmarkDotNet.
+if (args.Length > 0 && args[0] == "soak")
+{
+    return SoakCommand.Run(args[1..]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -71,19 +71,7 @@ internal sealed class CacheUnderTest : IAsyncDisposable
     }
 
     /// <summary>The figures a fault test records, one line each.</summary>
-    public string Figures()
-    {
-        var s = Cache.GetStatistics();
-        var tier = Tier;
-        return string.Join(Environment.NewLine,
-            $"values dropped     {Counters.Dropped:N0} (shrink while the tier was down {Counters.DroppedByShrink:N0}, stores neither tier took {Counters.DroppedAtCapacity:N0}); expired {Counters.Expired:N0}",
-            tier is null ? "tier               none" :
-            $"writeback          written {tier.Written:N0}, superseded {tier.Superseded:N0}, failed {tier.Failed:N0}, retries {tier.Retries:N0} (objects handed to the tier again after a failure)",
-            tier is null ? "" :
-            $"tier calls         reads {tier.Reads:N0} ({tier.ReadValues:N0} values), fences {tier.Fences:N0} ({tier.FencesFailed:N0} unconfirmed), refreshes {tier.Refreshes:N0}",
-            $"cache              pool hits {s.PoolHits:N0}, writeback hits {s.WritebackHits:N0}, misses {s.Misses:N0}, refaults {s.Refaults:N0}, entries {s.EntriesInPool:N0} in pool / {s.EntriesWrittenBack:N0} written back, pending fences {s.PendingFences:N0}",
-            $"log events         {string.Join(", ", Logs.ByEvent.OrderBy(p => p.Key).Select(p => $"#{p.Key}: {p.Value}"))}");
-    }
+    public string Figures() => Soak.Figures.Describe(Cache, Counters, Tier, Logs);
 
     public async ValueTask DisposeAsync()
     {

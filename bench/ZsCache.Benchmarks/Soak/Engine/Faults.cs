@@ -59,14 +59,37 @@ internal sealed class FaultInjector(IRedisControl redis)
         }
     }
 
-    public int Injected { get; private set; }
+    private readonly Dictionary<FaultKind, int> _byKind = [];
+
+    /// <summary>Faults injected so far.</summary>
+    public int Injected
+    {
+        get
+        {
+            lock (_byKind)
+            {
+                return _byKind.Values.Sum();
+            }
+        }
+    }
+
+    /// <summary>Faults injected so far, by kind.</summary>
+    public IReadOnlyDictionary<FaultKind, int> ByKind
+    {
+        get
+        {
+            lock (_byKind)
+            {
+                return new Dictionary<FaultKind, int>(_byKind);
+            }
+        }
+    }
 
     public async Task RunAsync(FaultPlan plan, CancellationToken cancellationToken)
     {
         for (var cycle = 0; cycle < plan.Cycles && !cancellationToken.IsCancellationRequested; cycle++)
         {
             await InjectAsync(plan.Kind, plan.Hold).ConfigureAwait(false);
-            Injected++;
             try
             {
                 await Task.Delay(plan.Gap, cancellationToken).ConfigureAwait(false);
@@ -81,6 +104,11 @@ internal sealed class FaultInjector(IRedisControl redis)
     /// <summary>Injects one fault, holds it, and lifts it (always, even when the hold is cut short).</summary>
     public async Task InjectAsync(FaultKind kind, TimeSpan hold)
     {
+        lock (_byKind)
+        {
+            _byKind[kind] = _byKind.GetValueOrDefault(kind) + 1;
+        }
+
         var ms = ((long)hold.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         switch (kind)
         {
