@@ -10,6 +10,7 @@ using ZsCache.Benchmarks.Workload;
 //   memory-child --cache NAME ...                        (internal: one cache of the memory workload)
 //   pairs [--op get|tryget|set] [--caches baseline,zs]   interleaved, same-process ratios (robust on a loaded machine)
 //   policy [--pool-bytes 32M] [--requests N] [--workloads ...] [--repeats R] [--out DIR]  writeback policies vs MemoryDistributedCache (Policy/)
+//   soak [--minutes N]                                   reliability load plus Redis faults (Soak/, docs/reliability.md)
 //   anything else                                        BenchmarkDotNet (BenchmarkSwitcher), e.g. --filter '*CacheBenchmarks*'
 //                                                        plus --caches, --entries, --zipf, --values, --pool-bytes (see BenchSettings)
 string mode = args.Length > 0 ? args[0] : "";
@@ -23,6 +24,8 @@ switch (mode)
         return MemoryChild.Run(HarnessArgs.Parse(args[1..]));
     case "pairs":
         return PairedRatios.Run(HarnessArgs.Parse(args[1..]));
+    case "soak":
+        return ZsCache.Soak.SoakCommand.Run(args[1..]);
     case "policy":
         return ZsCache.Benchmarks.Policy.PolicyStudy.Run(HarnessArgs.Parse(args[1..]));
 }
@@ -58,14 +61,3 @@ static void SetFromOption(HarnessArgs line, string option, string variable)
         Environment.SetEnvironmentVariable(variable, value);
     }
 }
-using ZsCache.Soak;
-
-// Modes: "soak ..." runs the reliability soak against its own redis-server (Soak/SoakCommand.cs);
-// anything else goes to BenchmarkDotNet.
-if (args.Length > 0 && args[0] == "soak")
-{
-    return SoakCommand.Run(args[1..]);
-}
-
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-return 0;

@@ -18,6 +18,9 @@ public sealed class SecuredRedisFixture : IAsyncLifetime
     public const string AclUser = "zsapp";
     public const string AclPassword = "Zs-acl-pw-3d9e41c5";
 
+    /// <summary>The recommended ACL of docs/security.md: the prefix only, and no dangerous commands.</summary>
+    public const string StrictAclUser = "zsstrict";
+
     /// <summary>The only keys the ACL user may touch.</summary>
     public const string AclPrefix = "zs-acl:";
 
@@ -67,6 +70,7 @@ public sealed class SecuredRedisFixture : IAsyncLifetime
                 "--save", "", "--appendonly", "no", "--dir", _directory, "--daemonize", "no", "--loglevel", "warning",
                 "--requirepass", Password,
                 "--user", AclUser, "on", ">" + AclPassword, "~" + AclPrefix + "*", "&*", "+@all",
+                "--user", StrictAclUser, "on", ">" + AclPassword, "~" + AclPrefix + "*", "&*", "+@all", "-@dangerous",
                 "--tls-cert-file", certPath, "--tls-key-file", keyPath, "--tls-ca-cert-file", caPath, "--tls-auth-clients", "no",
             })
             {
