@@ -37,8 +37,16 @@ public sealed partial class ZsDistributedCache
     /// <summary>Reclaim steps in a row that free nothing before a pass gives up until the next signal.</summary>
     private const int MaxFruitlessSteps = 8;
 
-    /// <summary>Zspages an inline (request-thread) reclaim may drop before the store goes elsewhere.</summary>
-    private const int MaxInlineReclaims = 4;
+    /// <summary>
+    /// Zspages an inline (request-thread) reclaim may drop before the store goes elsewhere. A
+    /// reclaim frees one zspage of whatever class the LRU tail holds, often a one-page zspage
+    /// of small objects while the store needs a fresh zspage of up to sixteen pages, so the
+    /// bound is on zspages that freed nothing; the total is capped too.
+    /// </summary>
+    private const int MaxFruitlessInlineReclaims = 4;
+
+    /// <summary>The most zspages one inline reclaim drops for one store.</summary>
+    private const int MaxInlineReclaims = 2 * ZsSizeClassGeometry.MaxPagesPerZspage;
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _shrinkSignal = new(0, 1);
@@ -215,6 +223,29 @@ public sealed partial class ZsDistributedCache
     }
 
     /// <summary>
+    /// Holds the background shrinker off until disposed (it waits at its gate), so a test can
+    /// drive a full pool through the request-thread paths alone.
+    /// </summary>
+    internal IDisposable PauseShrinker()
+    {
+        _shrinkGate.Wait();
+        return new ShrinkerPause(_shrinkGate);
+    }
+
+    private sealed class ShrinkerPause(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    /// <summary>
     /// Where a pass stops. Normally the low watermark; when much of what was written back lately
     /// came straight back (refaults), the working set does not fit and deep passes only thrash,
     /// so passes stop closer to the high watermark and write back less at a time. The recent
@@ -266,7 +297,8 @@ public sealed partial class ZsDistributedCache
             return false;
         }
 
-        for (var i = 0; i < MaxInlineReclaims; i++)
+        var fruitless = 0;
+        for (var i = 0; i < MaxInlineReclaims && fruitless < MaxFruitlessInlineReclaims; i++)
         {
             // Direct reclaim, as the kernel's, is not picky: a request waits on it, so no second chances.
             var step = ReclaimOneAsync(drop: true, CancellationToken.None, direct: true);
@@ -280,6 +312,11 @@ public sealed partial class ZsDistributedCache
             if (_pool.TryMalloc(size, out handle))
             {
                 return true;
+            }
+
+            if (step.Result.PagesFreed == 0)
+            {
+                fruitless++;
             }
         }
 
