@@ -297,6 +297,12 @@ public sealed partial class ZsDistributedCache
             return false;
         }
 
+        return TryMallocByDropping(size, out handle);
+    }
+
+    /// <summary>Drops cold zspages inline until <paramref name="size"/> fits, within bounds.</summary>
+    private bool TryMallocByDropping(int size, out ZsHandle handle)
+    {
         var fruitless = 0;
         for (var i = 0; i < MaxInlineReclaims && fruitless < MaxFruitlessInlineReclaims; i++)
         {

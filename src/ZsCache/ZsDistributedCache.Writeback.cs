@@ -385,7 +385,8 @@ public sealed partial class ZsDistributedCache
 
     // ---- stores that bypass the pool ----
 
-    private async Task WriteBypassAsync(ZsWritebackItem item)
+    /// <summary>Hands a store the pool could not take to the tier; true when the tier has it (or a newer version).</summary>
+    private async Task<bool> WriteBypassAsync(ZsWritebackItem item)
     {
         try
         {
@@ -397,16 +398,17 @@ public sealed partial class ZsDistributedCache
             item.Outcome = ZsWritebackOutcome.Failed;
         }
 
-        if (item.Outcome == ZsWritebackOutcome.Written)
+        switch (item.Outcome)
         {
-            Interlocked.Increment(ref _writtenBack);
-            _metrics.WritebackOk(1, item.Data.Length);
-        }
-        else if (item.Outcome != ZsWritebackOutcome.Superseded)
-        {
-            _metrics.WritebackFailed(1);
-            _metrics.Evicted(EvictionReason.Capacity);
-            Log.BypassDropped(_logger);
+            case ZsWritebackOutcome.Written:
+                Interlocked.Increment(ref _writtenBack);
+                _metrics.WritebackOk(1, item.Data.Length);
+                return true;
+            case ZsWritebackOutcome.Superseded:
+                return true;
+            default:
+                _metrics.WritebackFailed(1);
+                return false;
         }
     }
 

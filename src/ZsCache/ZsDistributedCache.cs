@@ -180,7 +180,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(value);
         ArgumentNullException.ThrowIfNull(options);
-        SetCore(key, value, options, sync: true).GetAwaiter().GetResult();
+        SetCore(key, value, options).GetAwaiter().GetResult();
     }
 
     /// <inheritdoc />
@@ -190,7 +190,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
         ArgumentNullException.ThrowIfNull(value);
         ArgumentNullException.ThrowIfNull(options);
         token.ThrowIfCancellationRequested();
-        return SetCore(key, value, options, sync: false).AsTask();
+        return SetCore(key, value, options).AsTask();
     }
 
     /// <inheritdoc />
@@ -296,7 +296,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(options);
-        SetCore(key, value, options, sync: true).GetAwaiter().GetResult();
+        SetCore(key, value, options).GetAwaiter().GetResult();
     }
 
     /// <inheritdoc />
@@ -305,7 +305,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(options);
         token.ThrowIfCancellationRequested();
-        return SetCore(key, value, options, sync: false);
+        return SetCore(key, value, options);
     }
 
     /// <summary>Stops the background work and releases the pool's memory.</summary>
@@ -528,10 +528,10 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
 
     // ---- the write path ----
 
-    private ValueTask SetCore(string key, byte[] value, DistributedCacheEntryOptions options, bool sync)
-        => SetCore(key, new ReadOnlySequence<byte>(value), options, sync);
+    private ValueTask SetCore(string key, byte[] value, DistributedCacheEntryOptions options)
+        => SetCore(key, new ReadOnlySequence<byte>(value), options);
 
-    private async ValueTask SetCore(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, bool sync)
+    private async ValueTask SetCore(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options)
     {
         ThrowIfDisposed();
         if (value.Length > _options.MaxValueBytes)
@@ -573,32 +573,20 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
             var objectLength = dataOffset + dataLength;
             var deadline = slidingTicks == 0 ? absoluteTicks : Math.Min(absoluteTicks, now.UtcTicks + slidingTicks);
 
+            var stored = new IndexEntry
+            {
+                HashCode = hash,
+                AbsoluteTicks = absoluteTicks,
+                SlidingTicks = slidingTicks,
+                DeadlineTicks = deadline,
+                OriginalLength = length,
+                DataLength = dataLength,
+                Codec = codec,
+                Flags = EntryFlags.Referenced,
+            };
             if (objectLength <= _pool.MaxObjectBytes && (_pool.TryMalloc(objectLength, out var handle) || TryMallocAfterDirectReclaim(objectLength, out handle)))
             {
-                _pool.Write(handle, 0, buffer.AsSpan(0, objectLength));
-                var version = Publish(hash, buffer.AsSpan(ObjectLayout.HeaderSize, keyLength), new IndexEntry
-                {
-                    HashCode = hash,
-                    Handle = handle,
-                    AbsoluteTicks = absoluteTicks,
-                    SlidingTicks = slidingTicks,
-                    DeadlineTicks = deadline,
-                    OriginalLength = length,
-                    DataLength = dataLength,
-                    Codec = codec,
-                    Flags = EntryFlags.Referenced,
-                });
-                ForgetFetch(key);
-                if (_pool.TotalBytes > _highWatermark)
-                {
-                    SignalShrinker();
-                }
-
-                if (_tier is not null)
-                {
-                    RequestFence(key, version);
-                }
-
+                StoreInPool(key, buffer.AsSpan(0, objectLength), handle, stored);
                 return;
             }
 
@@ -624,11 +612,25 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
                 SlidingExpiration = slidingTicks == 0 ? null : TimeSpan.FromTicks(slidingTicks),
                 TimeToLive = TimeToLive(deadline, now.UtcTicks),
             };
-            var write = WriteBypassAsync(item);
-            if (!sync)
+
+            // Awaited on the sync path too: a Set that returned must be readable, wherever it went.
+            if (await WriteBypassAsync(item).ConfigureAwait(false))
             {
-                await write.ConfigureAwait(false);
+                return;
             }
+
+            // The tier refused it (down, full, timing out). The newest value outranks the pool's
+            // coldest ones, so drop those inline and keep this one rather than lose it. Still
+            // this Set's own: it has not returned, so publishing now orders it after anything
+            // that completed meanwhile.
+            if (objectLength <= _pool.MaxObjectBytes && (_pool.TryMalloc(objectLength, out handle) || TryMallocByDropping(objectLength, out handle)))
+            {
+                StoreInPool(key, buffer.AsSpan(0, objectLength), handle, stored);
+                return;
+            }
+
+            _metrics.Evicted(EvictionReason.Capacity);
+            Log.BypassDropped(_logger);
         }
         finally
         {
@@ -637,6 +639,24 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
             {
                 ArrayPool<byte>.Shared.Return(flat);
             }
+        }
+    }
+
+    /// <summary>Writes an encoded object into its allocated handle and publishes it, then tells the tier.</summary>
+    private void StoreInPool(string key, ReadOnlySpan<byte> obj, ZsHandle handle, IndexEntry entry)
+    {
+        _pool.Write(handle, 0, obj);
+        entry.Handle = handle;
+        var version = Publish(entry.HashCode, ObjectLayout.Key(obj), entry);
+        ForgetFetch(key);
+        if (_pool.TotalBytes > _highWatermark)
+        {
+            SignalShrinker();
+        }
+
+        if (_tier is not null)
+        {
+            RequestFence(key, version);
         }
     }
 

@@ -33,6 +33,9 @@ internal sealed class InMemoryTier : IZsWritebackTier
 
     public TaskCompletionSource ReadEntered { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>When true writes and fences fail and reads still work, as a full Redis (maxmemory, noeviction) does.</summary>
+    public bool RefuseWrites { get; set; }
+
     /// <summary>Keys whose writes the tier refuses.</summary>
     public HashSet<string> Refuse { get; } = [];
 
@@ -59,7 +62,7 @@ internal sealed class InMemoryTier : IZsWritebackTier
         foreach (var item in items)
         {
             Interlocked.Increment(ref Writes);
-            if (Failing || Refuse.Contains(item.Key))
+            if (Failing || RefuseWrites || Refuse.Contains(item.Key))
             {
                 item.Outcome = ZsWritebackOutcome.Failed;
                 continue;
@@ -110,7 +113,7 @@ internal sealed class InMemoryTier : IZsWritebackTier
     public ValueTask<bool> FenceAsync(string key, long version, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Fences);
-        if (Failing)
+        if (Failing || RefuseWrites)
         {
             return ValueTask.FromResult(false);
         }

@@ -327,4 +327,56 @@ public class WritebackTests
             await Task.Delay(10, cts.Token);
         }
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_tier_refusing_writes_never_costs_the_newest_value_its_place(bool sync)
+    {
+        // Redis at maxmemory with noeviction: reads work, writes fail, the tier stays "available".
+        // A store the full pool sends to the tier comes back refused; it must then displace cold
+        // entries rather than be dropped while they stay.
+        var (cache, tier, _) = Create(o => o.MaxPoolBytes = ZsCacheOptions.MinPoolBytes);
+        using var _c = cache;
+        tier.RefuseWrites = true;
+        using var pause = cache.PauseShrinker();
+        long written = 0;
+        for (var i = 0; written < 3 * ZsCacheOptions.MinPoolBytes; i++)
+        {
+            var value = CacheFactory.JsonLike(i, 500 + (i * 131 % 7000));
+            written += value.Length;
+            if (sync)
+            {
+                cache.Set("k" + i, value, NoExpiry);
+                Assert.Equal(value, cache.Get("k" + i));
+            }
+            else
+            {
+                await cache.SetAsync("k" + i, value, NoExpiry);
+                Assert.Equal(value, await cache.GetAsync("k" + i));
+            }
+
+            Assert.True(cache.Pool.TotalBytes <= ZsCacheOptions.MinPoolBytes);
+        }
+
+        Assert.True(tier.Writes > 0, "stores went to the tier first");
+        Assert.Empty(tier.Contents);
+    }
+
+    [Fact]
+    public async Task A_synchronous_Set_that_bypassed_the_pool_is_readable_when_it_returns()
+    {
+        var (cache, tier, _) = Create(o => o.MaxPoolBytes = ZsCacheOptions.MinPoolBytes);
+        using var _c = cache;
+        tier.WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var pause = cache.PauseShrinker();
+        var large = new byte[2 * (int)ZsCacheOptions.MinPoolBytes];
+        new Random(1).NextBytes(large);
+        var set = Task.Run(() => cache.Set("large", large, NoExpiry));
+        await tier.WriteEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(set.IsCompleted, "Set waits for the tier to take a value the pool cannot hold");
+        tier.WriteGate.SetResult();
+        await set.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(large, cache.Get("large"));
+    }
 }
