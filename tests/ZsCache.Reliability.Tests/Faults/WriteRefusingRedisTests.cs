@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Caching.Distributed;
+using Xunit.Abstractions;
+using ZsCache.Reliability.Tests.Support;
+using ZsCache.Soak;
+using ZsCache.Testing.Redis;
+
+namespace ZsCache.Reliability.Tests.Faults;
+
+/// <summary>
+/// Redis full (<c>maxmemory</c> with <c>noeviction</c>): it serves reads and refuses every write.
+/// The tier still looks healthy to a reader, so the pool keeps sending it what does not fit; the
+/// newest values must not be the ones that are lost.
+/// </summary>
+public sealed class WriteRefusingRedisTests(RedisServerFixture redis, ITestOutputHelper output) : IClassFixture<RedisServerFixture>
+{
+    private static readonly DistributedCacheEntryOptions Forever = new();
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_Set_reads_back_while_Redis_refuses_writes_and_writeback_resumes_after(bool sync)
+    {
+        redis.SkipUnlessProcess();
+        await using var sut = CacheUnderTest.Create(redis.ConnectionString, o =>
+        {
+            o.MaxPoolBytes = ZsCacheOptions.MinPoolBytes;
+            o.InstanceName = $"refusing-{Guid.NewGuid():N}:";
+        });
+        var cache = sut.Cache;
+
+        // Some values written back while Redis still takes writes: they stay readable from it.
+        var cold = Enumerable.Range(0, 40).Select(i => TestValue(i)).ToArray();
+        for (var i = 0; i < cold.Length; i++)
+        {
+            await cache.SetAsync("cold" + i, cold[i], Forever);
+        }
+
+        await cache.ReclaimAsync(10_000);
+        Assert.True(sut.Tier!.Written >= cold.Length, "the cold values reached Redis");
+
+        long written = 0;
+        await redis.ExecuteAsync("CONFIG", "SET", "maxmemory-policy", "noeviction");
+        await redis.ExecuteAsync("CONFIG", "SET", "maxmemory", "1");
+        try
+        {
+            var failedBefore = sut.Tier.Failed;
+            for (var i = 0; written < 3 * ZsCacheOptions.MinPoolBytes; i++)
+            {
+                var value = TestValue(1000 + i);
+                written += value.Length;
+                if (sync)
+                {
+                    cache.Set("new" + i, value, Forever);
+                    Assert.Equal(value, cache.Get("new" + i));
+                }
+                else
+                {
+                    await cache.SetAsync("new" + i, value, Forever);
+                    Assert.Equal(value, await cache.GetAsync("new" + i));
+                }
+
+                Assert.True(cache.Pool.TotalBytes <= ZsCacheOptions.MinPoolBytes);
+            }
+
+            Assert.True(sut.Tier.Failed > failedBefore, "Redis refused writes during the fill");
+
+            // Reads still work: a cold value comes back identical, or as a miss while the breaker
+            // is open, never as anything else.
+            var served = 0;
+            for (var i = 0; i < cold.Length; i++)
+            {
+                var back = await cache.GetAsync("cold" + i);
+                if (back is not null)
+                {
+                    Assert.Equal(cold[i], back);
+                    served++;
+                }
+            }
+
+            output.WriteLine($"{written:N0} bytes stored while full; {sut.Tier.Failed - failedBefore} writes refused; {served}/{cold.Length} cold values served from Redis");
+            output.WriteLine(sut.Figures());
+        }
+        finally
+        {
+            await redis.ExecuteAsync("CONFIG", "SET", "maxmemory", "0");
+        }
+
+        // Redis has room again: writeback resumes once the breaker lets calls through.
+        var writtenBefore = sut.Tier.Written;
+        var resumed = await Bounded.WaitAsync(
+            async () =>
+            {
+                await cache.SetAsync("after" + Guid.NewGuid().ToString("N"), TestValue(7), Forever);
+                await cache.ReclaimAsync(64);
+                return sut.Tier.Written > writtenBefore;
+            },
+            TimeSpan.FromSeconds(45));
+        Assert.True(resumed, "writeback resumed after Redis had room again");
+    }
+
+    private static byte[] TestValue(int seed)
+    {
+        var random = new Random(seed);
+        var text = string.Concat(Enumerable.Range(0, 40 + random.Next(120)).Select(i => $"{{\"id\":{seed},\"n\":{i},\"v\":{random.Next(100000)}}},"));
+        return System.Text.Encoding.UTF8.GetBytes(text);
+    }
+}
