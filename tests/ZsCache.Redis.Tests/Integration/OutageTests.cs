@@ -165,6 +165,138 @@ public sealed class OutageTests(RedisServerFixture redis, ITestOutputHelper outp
         output.WriteLine($"total {watch.ElapsedMilliseconds} ms");
     }
 
+    [SkippableFact]
+    public async Task Client_pause_during_writeback_stalls_no_request_trips_the_breaker_and_service_returns()
+    {
+        redis.SkipUnlessProcess();
+        var watch = Stopwatch.StartNew();
+        var logs = new CollectingLoggerProvider();
+        var instance = $"pause-{Guid.NewGuid():N}:";
+        await using var provider = Caches.Build(redis.ConnectionString, instance, Pool, o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromMilliseconds(200);
+            o.TotalTimeout = TimeSpan.FromMilliseconds(600);
+            o.RetryCount = 1;
+            o.RetryDelay = TimeSpan.FromMilliseconds(10);
+            o.BreakerMinimumThroughput = 4;
+            o.BreakerSamplingDuration = TimeSpan.FromSeconds(5);
+            o.BreakDuration = TimeSpan.FromSeconds(1);
+        }, logs);
+        var cache = provider.GetRequiredService<ZsDistributedCache>();
+        var tier = provider.GetRequiredService<RedisWritebackTier>();
+        var health = HealthOf(tier);
+        await Caches.WarmUpAsync(cache);
+
+        // Cold values, written back to Redis.
+        var cold = Enumerable.Range(0, 8).Select(i => ($"cold{i}", Caches.Value(100 + i))).ToArray();
+        foreach (var (key, value) in cold)
+        {
+            await cache.SetAsync(key, value, Caches.NoExpiry);
+        }
+
+        await cache.ReclaimAsync(1024);
+        Assert.Equal(0, cache.GetStatistics().EntriesInPool);
+
+        // The racer: stored first (the LRU tail zspage, in a size class of its own), to be
+        // written back during the pause and removed while that write is stuck.
+        var racer = new byte[3000];
+        new Random(5).NextBytes(racer);
+        await cache.SetAsync("racer", racer, Caches.NoExpiry);
+
+        // Hot values: resident in the pool, far below its watermarks.
+        var hot = Enumerable.Range(0, 16).Select(i => ($"hot{i}", RandomBytes(i, 500))).ToArray();
+        foreach (var (key, value) in hot)
+        {
+            await cache.SetAsync(key, value, Caches.NoExpiry);
+        }
+
+        await Caches.DrainFencesAsync(cache, TimeSpan.FromSeconds(10));
+        var poolEntries = cache.GetStatistics().EntriesInPool;
+
+        await redis.PauseAsync(TimeSpan.FromSeconds(5));
+        var paused = Stopwatch.StartNew();
+        var writeback = Task.Run(() => cache.ReclaimAsync(1));
+        var slowest = TimeSpan.Zero;
+        async Task Timed(Func<Task> operation)
+        {
+            var op = Stopwatch.StartNew();
+            await operation();
+            slowest = op.Elapsed > slowest ? op.Elapsed : slowest;
+        }
+
+        // Requests served by the pool never wait on Redis.
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var (key, value) in hot)
+            {
+                await Timed(() => Run(() => Assert.Equal(value, cache.Get(key))));
+                await Timed(async () => Assert.Equal(value, await cache.GetAsync(key)));
+                await Timed(() => Run(() => Assert.Equal(value, StaleResurrectionTests.TryGet(cache, key))));
+            }
+
+            await Timed(() => Run(() => cache.Set($"new{round}", RandomBytes(50 + round, 400), Caches.NoExpiry)));
+            await Timed(() => cache.SetAsync($"newer{round}", RandomBytes(60 + round, 400), Caches.NoExpiry));
+            await Timed(() => cache.SetAsync($"seq{round}", new ReadOnlySequence<byte>(RandomBytes(70 + round, 400)), Caches.NoExpiry).AsTask());
+            await Timed(() => Run(() => cache.Refresh(hot[round].Item1)));
+        }
+
+        await Timed(() => Run(() => cache.Remove("racer")));
+        var servedWithin = slowest;
+
+        // Reads that must go to Redis give up within the total timeout; their failures (with the
+        // stuck writeback's) trip the breaker.
+        var slowestFaultIn = TimeSpan.Zero;
+        var opened = await Caches.WaitUntilAsync(
+            async () =>
+            {
+                var op = Stopwatch.StartNew();
+                Assert.Null(await cache.GetAsync(cold[0].Item1));
+                slowestFaultIn = op.Elapsed > slowestFaultIn ? op.Elapsed : slowestFaultIn;
+                return tier.CircuitState == CircuitState.Open;
+            },
+            TimeSpan.FromSeconds(3));
+        var openedAfter = paused.Elapsed;
+        Assert.True(opened, $"the breaker opened during the pause (circuit {tier.CircuitState} after {openedAfter})");
+        Assert.False(tier.IsAvailable);
+        Assert.Equal(HealthStatus.Degraded, (await health()).Status);
+        await writeback;
+        output.WriteLine($"pause: pool-served ops slowest {servedWithin.TotalMilliseconds:F0} ms; fault-ins slowest {slowestFaultIn.TotalMilliseconds:F0} ms; breaker open after {openedAfter.TotalMilliseconds:F0} ms of the pause");
+        Assert.True(servedWithin < TimeSpan.FromSeconds(1), $"a pool-served request took {servedWithin} during the pause");
+        Assert.True(slowestFaultIn < TimeSpan.FromSeconds(1.5), $"a fault-in took {slowestFaultIn} (total timeout 600 ms)");
+        Assert.True(paused.Elapsed < TimeSpan.FromSeconds(5), "all of the above happened while Redis was paused");
+        Assert.Equal(poolEntries - 1 + 9, cache.GetStatistics().EntriesInPool); // nothing lost but the removed racer; nine new
+
+        // Service returns: the breaker closes, the health check is Healthy again, cold values fault in.
+        var back = await Caches.WaitUntilAsync(
+            async () => await cache.GetAsync(cold[1].Item1) is not null && tier.IsAvailable && (await health()).Status == HealthStatus.Healthy,
+            TimeSpan.FromSeconds(15));
+        Assert.True(back, $"service returns after the pause (circuit {tier.CircuitState})");
+        await Caches.DrainFencesAsync(cache, TimeSpan.FromSeconds(15));
+        foreach (var (key, value) in cold)
+        {
+            Assert.Equal(value, await cache.GetAsync(key));
+        }
+
+        // The stuck write of the racer ran when the pause ended; the Remove's fence superseded it.
+        Assert.Null(await cache.GetAsync("racer"));
+        await using (var fresh = Caches.Build(redis.ConnectionString, instance, Pool))
+        {
+            Assert.Null(await fresh.GetRequiredService<IDistributedCache>().GetAsync("racer"));
+        }
+
+        // And writeback works again.
+        await cache.ReclaimAsync(1024);
+        foreach (var (key, value) in hot)
+        {
+            Assert.Equal("1", await redis.ExecuteAsync("EXISTS", instance + key));
+            Assert.Equal(value, await cache.GetAsync(key));
+        }
+
+        Assert.Contains(logs.Records, r => r.EventId.Id == 10); // circuit opened
+        Assert.Contains(logs.Records, r => r.EventId.Id == 11); // and closed again
+        output.WriteLine($"total {watch.ElapsedMilliseconds} ms");
+    }
+
     private static Func<Task<HealthCheckResult>> HealthOf(RedisWritebackTier tier)
     {
         var check = new ZsRedisHealthCheck(tier);
