@@ -32,6 +32,13 @@ public sealed class ZsRedisHealthCheck : IHealthCheck
                 data: new Dictionary<string, object> { ["circuit"] = circuit.ToString() });
         }
 
+        if (_tier.RefusingWrites)
+        {
+            return HealthCheckResult.Degraded(
+                "Redis refuses writes (full, read-only or failing to persist): values are still read from it; cold entries are dropped instead of written back.",
+                data: new Dictionary<string, object> { ["circuit"] = circuit.ToString(), ["writes"] = "refused" });
+        }
+
         try
         {
             var roundTrip = await _tier.PingAsync(cancellationToken).ConfigureAwait(false);

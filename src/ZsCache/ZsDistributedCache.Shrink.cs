@@ -145,7 +145,7 @@ public sealed partial class ZsDistributedCache
             var target = ShrinkTarget();
             while (_pool.TotalBytes > target && budget-- > 0 && !cancellationToken.IsCancellationRequested)
             {
-                var drop = _tier is null || !_tier.IsAvailable;
+                var drop = _tier is null || !_tier.AcceptsWrites;
                 if (drop && _tier is not null && !_warnedDropping)
                 {
                     _warnedDropping = true;
@@ -205,7 +205,7 @@ public sealed partial class ZsDistributedCache
             var freed = 0;
             for (var i = 0; i < zspages; i++)
             {
-                var step = await ReclaimOneAsync(_tier is null || !_tier.IsAvailable, cancellationToken).ConfigureAwait(false);
+                var step = await ReclaimOneAsync(_tier is null || !_tier.AcceptsWrites, cancellationToken).ConfigureAwait(false);
                 if (step.NothingToReclaim)
                 {
                     break;
@@ -290,7 +290,7 @@ public sealed partial class ZsDistributedCache
     private bool TryMallocAfterDirectReclaim(int size, out ZsHandle handle)
     {
         SignalShrinker();
-        if (_tier is not null && _tier.IsAvailable)
+        if (_tier is not null && _tier.AcceptsWrites)
         {
             // The tier can take the store itself: better than dropping cold data on a request thread.
             handle = default;

@@ -39,6 +39,9 @@ public sealed class CountingWritebackTier(IZsWritebackTier inner) : IZsWriteback
 
     public bool IsAvailable => inner.IsAvailable;
 
+
+    public bool AcceptsWrites => inner.AcceptsWrites;
+
     /// <summary>The counts so far.</summary>
     public TierCounts Snapshot() => new(
         Interlocked.Read(ref _reads),

@@ -45,4 +45,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Redis writeback circuit half-open; probing.")]
     public static partial void CircuitHalfOpened(ILogger logger);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Redis refuses writes ({Reason}); for {Pause} the cache drops cold entries instead of writing them back, and keeps reading from Redis.")]
+    public static partial void WritesRefused(ILogger logger, string reason, TimeSpan pause);
 }

@@ -44,6 +44,9 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _circuit = new();
 
+    /// <summary>Environment.TickCount64 until which writes are not attempted after Redis refused one.</summary>
+    private long _writesRefusedUntil;
+
     public RedisWritebackTier(IOptions<ZsRedisOptions> options, IOptions<ZsCacheOptions> cacheOptions, ILogger<RedisWritebackTier> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -69,6 +72,12 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     public bool IsAvailable =>
         _circuit.CircuitState is CircuitState.Closed or CircuitState.HalfOpen
         && (ConnectedMultiplexer is not { } connection || connection.IsConnected);
+
+    /// <inheritdoc />
+    public bool AcceptsWrites => IsAvailable && !RefusingWrites;
+
+    /// <summary>True while Redis is known to refuse writes (full, read-only, failing to persist).</summary>
+    internal bool RefusingWrites => Environment.TickCount64 < Volatile.Read(ref _writesRefusedUntil);
 
     /// <summary>The breaker's state, for the health check.</summary>
     internal CircuitState CircuitState => _circuit.CircuitState;
@@ -125,9 +134,41 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     private static bool IsTransient(Exception? exception) =>
         exception is RedisConnectionException or RedisTimeoutException or TimeoutRejectedException;
 
-    /// <summary>Faults of the tier the breaker counts: transient ones, and a server refusing work (OOM, LOADING, ...).</summary>
+    /// <summary>
+    /// Faults of the tier the breaker counts: transient ones, and a server refusing work (LOADING,
+    /// BUSY, ...). A refusal of writes alone is not one: reads still work, and opening the breaker
+    /// would cut them off too (see <see cref="NoteIfWritesRefused"/>).
+    /// </summary>
     private static bool IsTierFault(Exception? exception) =>
-        IsTransient(exception) || (exception is RedisServerException server && !IsWrongType(server));
+        IsTransient(exception) || (exception is RedisServerException server && !IsWrongType(server) && !IsWriteRefusal(server));
+
+    /// <summary>Errors of a server that refuses writes and still serves reads: full with noeviction, a read-only replica, a failing RDB save.</summary>
+    private static bool IsWriteRefusal(RedisServerException exception) =>
+        exception.Message.StartsWith("OOM", StringComparison.Ordinal)
+        || exception.Message.StartsWith("READONLY", StringComparison.Ordinal)
+        || exception.Message.StartsWith("MISCONF", StringComparison.Ordinal);
+
+    /// <summary>
+    /// After a refused write, stops offering writes for a break (as the breaker would) so the
+    /// cache drops cold entries locally. True when the refusal was already known: its failure
+    /// then needs no log line of its own (a full Redis fails every queued fence).
+    /// </summary>
+    private bool NoteIfWritesRefused(Exception exception)
+    {
+        if (exception is not RedisServerException server || !IsWriteRefusal(server))
+        {
+            return false;
+        }
+
+        var known = RefusingWrites;
+        Volatile.Write(ref _writesRefusedUntil, Environment.TickCount64 + (long)_options.BreakDuration.TotalMilliseconds);
+        if (!known)
+        {
+            Log.WritesRefused(_logger, server.Message.Split(' ', 2)[0], _options.BreakDuration);
+        }
+
+        return known;
+    }
 
     private static bool IsWrongType(RedisServerException exception) =>
         exception.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
@@ -181,7 +222,10 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 failed += item.Outcome == ZsWritebackOutcome.Pending ? 1 : 0;
             }
 
-            Log.WriteFailed(_logger, failed, ex);
+            if (!NoteIfWritesRefused(ex))
+            {
+                Log.WriteFailed(_logger, failed, ex);
+            }
         }
 
         foreach (var item in items)
@@ -311,7 +355,11 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.FenceFailed(_logger, key, version, ex);
+            if (!NoteIfWritesRefused(ex))
+            {
+                Log.FenceFailed(_logger, key, version, ex);
+            }
+
             return false;
         }
     }

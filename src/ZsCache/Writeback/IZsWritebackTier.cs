@@ -32,6 +32,15 @@ public interface IZsWritebackTier
     bool IsAvailable { get; }
 
     /// <summary>
+    /// True while the tier is believed to take writes. A tier can serve reads and refuse writes
+    /// (Redis at <c>maxmemory</c> with <c>noeviction</c>, a read-only replica): then the cache
+    /// keeps faulting values in but drops cold entries instead of writing them back, and stores
+    /// that do not fit displace cold entries instead of going to the tier. Defaults to
+    /// <see cref="IsAvailable"/>.
+    /// </summary>
+    bool AcceptsWrites => IsAvailable;
+
+    /// <summary>
     /// Stores a batch (the objects of one zspage) in as few round trips as the tier allows.
     /// Sets <see cref="ZsWritebackItem.Outcome"/> of every item; never throws for tier faults.
     /// </summary>

@@ -98,6 +98,9 @@ public sealed class FaultInRaceTests(RedisServerFixture redis) : IClassFixture<R
 
         public bool IsAvailable => inner.IsAvailable;
 
+
+        public bool AcceptsWrites => inner.AcceptsWrites;
+
         public void HoldReadReplies()
         {
             _readAnswered = NewGate();

@@ -22,6 +22,45 @@ public sealed class RedisWritebackTierFaultTests(RedisServerFixture server) : IC
     }
 
     [SkippableFact]
+    public async Task A_full_redis_refuses_writes_without_opening_the_breaker_reads_go_on_and_writes_resume_after_the_break()
+    {
+        server.SkipUnlessProcess();
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString, Quick);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("held", 1)));
+        var check = new ZsRedisHealthCheck(h.Tier);
+        var context = new HealthCheckContext { Registration = new HealthCheckRegistration("redis", check, HealthStatus.Unhealthy, null) };
+
+        await server.ExecuteAsync("CONFIG", "SET", "maxmemory-policy", "noeviction");
+        await server.ExecuteAsync("CONFIG", "SET", "maxmemory", "1");
+        try
+        {
+            for (var call = 0; call < 10; call++)
+            {
+                Assert.Equal(ZsWritebackOutcome.Failed, await h.WriteOneAsync(TierHarness.Item("k" + call, 10 + call)));
+                Assert.False(await h.Tier.FenceAsync("f" + call, 10 + call, CancellationToken.None));
+            }
+
+            // Refusals are not outages: the circuit stays closed, reads are served, only writes pause.
+            Assert.Equal(CircuitState.Closed, h.Tier.CircuitState);
+            Assert.True(h.Tier.IsAvailable);
+            Assert.False(h.Tier.AcceptsWrites);
+            Assert.NotNull(await h.Tier.ReadAsync("held", Now, CancellationToken.None));
+            var health = await check.CheckHealthAsync(context);
+            Assert.Equal(HealthStatus.Degraded, health.Status);
+            Assert.Equal("refused", health.Data["writes"]);
+            Assert.Single(h.Warnings(13));
+        }
+        finally
+        {
+            await server.ExecuteAsync("CONFIG", "SET", "maxmemory", "0");
+        }
+
+        await TierHarness.EventuallyAsync(() => Task.FromResult(h.Tier.AcceptsWrites), TimeSpan.FromSeconds(10), "writes are offered again after the break");
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("after", 100)));
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(context)).Status);
+    }
+
+    [SkippableFact]
     public async Task Killed_redis_fails_fast_without_throwing_opens_the_breaker_and_recovers_after_restart()
     {
         server.SkipUnlessProcess();

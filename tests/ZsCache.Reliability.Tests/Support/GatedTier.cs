@@ -16,6 +16,9 @@ internal sealed class GatedTier(IZsWritebackTier inner) : IZsWritebackTier
 
     public bool IsAvailable => inner.IsAvailable;
 
+
+    public bool AcceptsWrites => inner.AcceptsWrites;
+
     /// <summary>
     /// The next read waits, once the inner tier has answered it, until <see cref="Release"/>.
     /// The returned task completes when that read is being held.

@@ -46,6 +46,9 @@ internal sealed class CountingTier(IZsWritebackTier inner) : IZsWritebackTier
 
     public bool IsAvailable => inner.IsAvailable;
 
+
+    public bool AcceptsWrites => inner.AcceptsWrites;
+
     public async ValueTask WriteAsync(IReadOnlyList<ZsWritebackItem> items, CancellationToken cancellationToken)
     {
         foreach (var item in items)
