@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(109, LogLevel.Warning, "A store bypassed the full pool and the writeback tier did not take it either; the value was dropped.")]
     public static partial void BypassDropped(ILogger logger);
+
+    [LoggerMessage(110, LogLevel.Warning, "The writeback tier serves reads but refuses writes: the pool keeps its values instead of dropping them; a store that needs room evicts one value of its size class, or is dropped.")]
+    public static partial void HoldingWhileTierRefuses(ILogger logger);
 }

@@ -51,6 +51,7 @@ public sealed partial class ZsDistributedCache
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _shrinkSignal = new(0, 1);
     private readonly SemaphoreSlim _shrinkGate = new(1, 1);
+    private bool _warnedRefusing;
     private Task? _shrinkLoop;
     private Task? _fenceLoop;
     private ITimer? _scanTimer;
@@ -143,6 +144,27 @@ public sealed partial class ZsDistributedCache
             // once and take the page on the second visit.
             var budget = (2 * _pool.TotalBytes / ZsPool.PageSize) + 16;
             var target = ShrinkTarget();
+            if (_tier is not null && _tier.IsAvailable && !_tier.AcceptsWrites)
+            {
+                // The tier serves reads but refuses writes (full, read-only): every value dropped
+                // now would be lost for good, a zspage of them at a time, while the tier still
+                // holds everything written back before. Keep the pool as it is; stores that need
+                // room evict one value of their size class, or are dropped themselves. (A tier
+                // that is down altogether serves nothing: then the pool is the only cache and
+                // evicts as one.)
+                if (!_warnedRefusing)
+                {
+                    _warnedRefusing = true;
+                    Log.HoldingWhileTierRefuses(_logger);
+                }
+
+                target = long.MaxValue;
+            }
+            else
+            {
+                _warnedRefusing = false;
+            }
+
             while (_pool.TotalBytes > target && budget-- > 0 && !cancellationToken.IsCancellationRequested)
             {
                 var drop = _tier is null || !_tier.AcceptsWrites;
@@ -286,8 +308,8 @@ public sealed partial class ZsDistributedCache
         return result.ObjectsMoved;
     }
 
-    /// <summary>On a full pool: drop cold zspages inline when nothing could take them elsewhere, then try again.</summary>
-    private bool TryMallocAfterDirectReclaim(int size, out ZsHandle handle)
+    /// <summary>On a full pool: make room inline when nothing could take the store elsewhere, then try again.</summary>
+    private bool TryMallocAfterDirectReclaim(string key, int size, out ZsHandle handle)
     {
         SignalShrinker();
         if (_tier is not null && _tier.AcceptsWrites)
@@ -297,7 +319,102 @@ public sealed partial class ZsDistributedCache
             return false;
         }
 
-        return TryMallocByDropping(size, out handle);
+        // The key's own older value is about to go anyway: its room first. In a pool full to the
+        // last slot an overwrite otherwise costs another key its value every time.
+        RemoveFromPool(key);
+        if (_pool.TryMalloc(size, out handle))
+        {
+            return true;
+        }
+
+        // Without a reachable tier, drop cold zspages (the pool is the only cache and evicts as
+        // one). With a tier that serves reads but takes no writes every dropped value is lost
+        // for good, and a zspage holds up to dozens: evict one object of the store's class if
+        // it has any, else the store itself is the one value lost.
+        return _tier is null || !_tier.IsAvailable ? TryMallocByDropping(size, out handle) : TryMallocByEvictingInClass(size, out handle);
+    }
+
+    /// <summary>
+    /// Makes room for one <paramref name="size"/>-byte object by evicting single objects of its
+    /// size class, for when every evicted value is lost (the tier takes no writes): a freed slot
+    /// of the class fits the store, so each store costs at most one value rather than a zspage
+    /// of them. Prefers values the tier still holds (clean), then values not read since the last
+    /// look (CLOCK), then any. False when the class has nothing to evict or no slot fits.
+    /// </summary>
+    private bool TryMallocByEvictingInClass(int size, out ZsHandle handle)
+    {
+        for (var attempt = 0; attempt < MaxFruitlessInlineReclaims; attempt++)
+        {
+            var candidates = _pool.ObjectsOfFullestZspage(size);
+            if (candidates.Length == 0 || !EvictOneOf(candidates))
+            {
+                break;
+            }
+
+            if (_pool.TryMalloc(size, out handle))
+            {
+                return true;
+            }
+        }
+
+        handle = default;
+        return false;
+    }
+
+    private bool EvictOneOf(ZsHandle[] candidates)
+    {
+        var tierServes = _tier is not null && _tier.IsAvailable;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            foreach (var handle in candidates)
+            {
+                int hash;
+                try
+                {
+                    hash = _pool.Read(handle, 0, static (obj, _) => ObjectLayout.ReadHash(obj));
+                }
+                catch (ZsPoolException)
+                {
+                    // Freed since the snapshot: its slot is free already, which is all we wanted.
+                    return true;
+                }
+
+                var shard = ShardFor(hash);
+                lock (shard.Lock)
+                {
+                    var slot = shard.FindByHandle(hash, handle);
+                    if (slot < 0)
+                    {
+                        continue;
+                    }
+
+                    ref var entry = ref shard[slot];
+                    var clean = tierServes && (entry.Flags & EntryFlags.Clean) != 0 && entry.SlidingTicks == 0;
+                    var referenced = (entry.Flags & EntryFlags.Referenced) != 0;
+                    if (pass == 0 && !clean)
+                    {
+                        continue;
+                    }
+
+                    if (pass == 1 && referenced)
+                    {
+                        // Second chance, as the shrinker's CLOCK gives.
+                        entry.Flags &= ~EntryFlags.Referenced;
+                        continue;
+                    }
+
+                    FreeEntry(shard, slot);
+                    if (!clean)
+                    {
+                        _metrics.Evicted(EvictionReason.Shrink);
+                    }
+
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Drops cold zspages inline until <paramref name="size"/> fits, within bounds.</summary>
@@ -387,20 +504,20 @@ public sealed partial class ZsDistributedCache
                         continue;
                     }
 
-                    if (drop)
-                    {
-                        FreeEntry(shard, slot);
-                        dropped++;
-                        continue;
-                    }
-
-                    if ((entry.Flags & EntryFlags.Clean) != 0 && entry.SlidingTicks == 0)
+                    if ((entry.Flags & EntryFlags.Clean) != 0 && entry.SlidingTicks == 0 && _tier is not null && _tier.IsAvailable)
                     {
                         // The tier holds this very version and no sliding renewal can have outrun its TTL.
                         FreeEntry(shard, slot);
                         Interlocked.Increment(ref _writtenBack);
                         RecordShadow(hash, now.UtcTicks);
                         written++;
+                        continue;
+                    }
+
+                    if (drop)
+                    {
+                        FreeEntry(shard, slot);
+                        dropped++;
                         continue;
                     }
 

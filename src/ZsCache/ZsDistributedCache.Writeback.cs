@@ -182,6 +182,13 @@ public sealed partial class ZsDistributedCache
     /// <summary>Brings a faulted-in value back into the pool as a clean entry, when there is room and nothing changed meanwhile.</summary>
     private void Admit(string key, int hash, IndexShard shard, long stamp, ZsWritebackValue value, DateTimeOffset now)
     {
+        if (!_tier!.AcceptsWrites)
+        {
+            // The tier keeps this value; room taken for a copy of it now would be paid for by
+            // dropping values that exist nowhere else, since nothing can be written back.
+            return;
+        }
+
         var keyLength = Encoding.UTF8.GetByteCount(key);
         var objectLength = ObjectLayout.HeaderSize + keyLength + value.Data.Length;
         if (keyLength > ObjectLayout.MaxKeyBytes || objectLength > _pool.MaxObjectBytes || _pool.TotalBytes + objectLength > _highWatermark)

@@ -584,7 +584,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
                 Codec = codec,
                 Flags = EntryFlags.Referenced,
             };
-            if (objectLength <= _pool.MaxObjectBytes && (_pool.TryMalloc(objectLength, out var handle) || TryMallocAfterDirectReclaim(objectLength, out handle)))
+            if (objectLength <= _pool.MaxObjectBytes && (_pool.TryMalloc(objectLength, out var handle) || TryMallocAfterDirectReclaim(key, objectLength, out handle)))
             {
                 StoreInPool(key, buffer.AsSpan(0, objectLength), handle, stored);
                 return;
@@ -601,6 +601,14 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
             }
 
             RequestFence(key, bypassVersion);
+            if (!_tier.AcceptsWrites)
+            {
+                // Known to refuse writes: no round trip to learn it again.
+                _metrics.Evicted(EvictionReason.Capacity);
+                Log.BypassDropped(_logger);
+                return;
+            }
+
             var item = new ZsWritebackItem
             {
                 Key = key,
@@ -619,11 +627,11 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
                 return;
             }
 
-            // The tier refused it (down, full, timing out). The newest value outranks the pool's
-            // coldest ones, so drop those inline and keep this one rather than lose it. Still
-            // this Set's own: it has not returned, so publishing now orders it after anything
-            // that completed meanwhile.
-            if (objectLength <= _pool.MaxObjectBytes && (_pool.TryMalloc(objectLength, out handle) || TryMallocByDropping(objectLength, out handle)))
+            // The tier refused it (down, full, timing out). If one value of its size class can
+            // make room, the newest value outranks a cold one; a whole zspage of them it does
+            // not. Still this Set's own: it has not returned, so publishing now orders it after
+            // anything that completed meanwhile.
+            if (objectLength <= _pool.MaxObjectBytes && (_pool.TryMalloc(objectLength, out handle) || TryMallocByEvictingInClass(objectLength, out handle)))
             {
                 StoreInPool(key, buffer.AsSpan(0, objectLength), handle, stored);
                 return;

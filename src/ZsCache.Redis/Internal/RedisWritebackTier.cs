@@ -44,6 +44,12 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _circuit = new();
 
+    /// <summary>
+    /// How long writes pause after a refusal: short, because while it lasts the shrinker drops
+    /// cold entries that a recovered Redis could have taken (one failed probe a second is cheap).
+    /// </summary>
+    private TimeSpan WriteRefusalPause => _options.BreakDuration < TimeSpan.FromSeconds(1) ? _options.BreakDuration : TimeSpan.FromSeconds(1);
+
     /// <summary>Environment.TickCount64 until which writes are not attempted after Redis refused one.</summary>
     private long _writesRefusedUntil;
 
@@ -161,10 +167,10 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         }
 
         var known = RefusingWrites;
-        Volatile.Write(ref _writesRefusedUntil, Environment.TickCount64 + (long)_options.BreakDuration.TotalMilliseconds);
+        Volatile.Write(ref _writesRefusedUntil, Environment.TickCount64 + (long)WriteRefusalPause.TotalMilliseconds);
         if (!known)
         {
-            Log.WritesRefused(_logger, server.Message.Split(' ', 2)[0], _options.BreakDuration);
+            Log.WritesRefused(_logger, server.Message.Split(' ', 2)[0], WriteRefusalPause);
         }
 
         return known;

@@ -13,6 +13,46 @@ internal sealed partial class ZsPool
     public const int ReclaimRetries = 8;
 
     /// <summary>
+    /// The live objects of one zspage of the class that holds <paramref name="size"/>-byte
+    /// objects: the fullest one, so that freeing any of them makes room for such an object.
+    /// For a caller that must free objects one at a time rather than a zspage at once (objects
+    /// nobody else holds, when the writeback tier takes no writes). A snapshot: any of them may
+    /// be freed meanwhile. Empty when the class has no zspage outside reclaim.
+    /// </summary>
+    public ZsHandle[] ObjectsOfFullestZspage(int size)
+    {
+        ThrowIfDisposed();
+        if (size < 1 || size > MaxObjectBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"An object is 1 to {MaxObjectBytes} bytes.");
+        }
+
+        ZsSizeClass cls = ClassFor(size);
+        lock (cls.Lock)
+        {
+            for (int group = ZsSizeClass.FullnessFull; group > ZsSizeClass.FullnessEmpty; group--)
+            {
+                if (cls.HeadOf(group) is not { } page)
+                {
+                    continue;
+                }
+
+                var indices = new List<int>(page.InUse);
+                page.CollectLiveHandleIndices(indices);
+                var handles = new ZsHandle[indices.Count];
+                for (int i = 0; i < handles.Length; i++)
+                {
+                    handles[i] = ZsHandle.Create(indices[i], _handles.GetEntry(indices[i]).Generation);
+                }
+
+                return handles;
+            }
+        }
+
+        return [];
+    }
+
+    /// <summary>
     /// Begins reclaiming the least recently used zspage.
     /// <list type="number">
     /// <item>Take the LRU tail off the LRU.</item>

@@ -36,6 +36,11 @@ internal sealed class InMemoryTier : IZsWritebackTier
     /// <summary>When true writes and fences fail and reads still work, as a full Redis (maxmemory, noeviction) does.</summary>
     public bool RefuseWrites { get; set; }
 
+    /// <summary>When true (with <see cref="RefuseWrites"/>) the tier says so through <see cref="AcceptsWrites"/>, as the Redis tier does once refused.</summary>
+    public bool AdvertiseRefusal { get; set; }
+
+    public bool AcceptsWrites => IsAvailable && !(RefuseWrites && AdvertiseRefusal);
+
     /// <summary>Keys whose writes the tier refuses.</summary>
     public HashSet<string> Refuse { get; } = [];
 

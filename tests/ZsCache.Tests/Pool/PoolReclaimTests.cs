@@ -308,4 +308,33 @@ public class PoolReclaimTests
         Assert.Equal(0, pool.Shrink(0, _ => true));
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.Shrink(-1, _ => true));
     }
+
+    [Fact]
+    public void ObjectsOfFullestZspage_lists_the_live_objects_of_one_zspage_of_the_class_and_nothing_for_an_empty_class()
+    {
+        using var pool = new ZsPool(MiB, 4096);
+        Assert.Empty(pool.ObjectsOfFullestZspage(100));
+        var handles = new List<ZsHandle>();
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.True(pool.TryMalloc(100, out var h));
+            handles.Add(h);
+        }
+
+        // Free some of the first zspage: the full ones come first.
+        pool.Free(handles[0]);
+        var victims = pool.ObjectsOfFullestZspage(100);
+        Assert.NotEmpty(victims);
+        Assert.All(victims, h => Assert.True(pool.IsLive(h)));
+        Assert.All(victims, h => Assert.Equal(100, pool.GetLength(h)));
+        Assert.DoesNotContain(handles[0], victims);
+
+        // Freeing any one of them makes room in the class without a new zspage.
+        var before = pool.TotalBytes;
+        pool.Free(victims[^1]);
+        Assert.True(pool.TryMalloc(100, out _));
+        Assert.Equal(before, pool.TotalBytes);
+        Assert.Empty(pool.ObjectsOfFullestZspage(3000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.ObjectsOfFullestZspage(0));
+    }
 }
