@@ -87,8 +87,9 @@ internal static class RedisPayload
         if (item.SlidingExpiration is { } window)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero, nameof(item));
-            // Rounded up so that a sub-millisecond window is still a window.
-            sliding = (window.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+            // Rounded up so that a sub-millisecond window is still a window, but never past
+            // TimeSpan.MaxValue, which a reader could not turn back into a TimeSpan.
+            sliding = Math.Min(MaxSlidingMs, (window.Ticks / TimeSpan.TicksPerMillisecond) + (window.Ticks % TimeSpan.TicksPerMillisecond == 0 ? 0 : 1));
         }
 
         var data = item.Data.Span;

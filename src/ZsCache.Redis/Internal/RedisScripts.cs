@@ -31,10 +31,11 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Stores a value under the versioned-write rule. ARGV: payload, time to live (ms), '1' when
-    /// the time to live may be stretched to cover a fence's remaining life, not-after (unix ms,
-    /// server clock). Returns 1 stored (or this very version already stored), 0 superseded
-    /// (something newer is there), -1 too late (the server's clock is past not-after).
+    /// Stores a value under the versioned-write rule. ARGV: payload, time to live (ms; 0 = none:
+    /// the key persists), '1' when the time to live may be stretched to cover a fence's remaining
+    /// life, not-after (unix ms, server clock). Returns 1 stored (or this very version already
+    /// stored), 0 superseded (something newer is there), -1 too late (the server's clock is past
+    /// not-after).
     /// </summary>
     /// <remarks>
     /// <list type="number">
@@ -47,7 +48,7 @@ internal static class RedisScripts
     /// <item><description>An older version, or a fence of the same version: store. When replacing a fence, the
     /// value keeps the key at least as long as the fence would have, if its header fully describes
     /// its expiry (no sliding window; readers check the absolute expiration), so the fence's promise
-    /// to keep older stores out is not cut short.</description></item>
+    /// to keep older stores out is not cut short. A value without expiry outlives any fence as it is.</description></item>
     /// </list>
     /// </remarks>
     public const string Write = Compare + """
@@ -64,12 +65,16 @@ internal static class RedisScripts
           if c > 0 then return 0 end
           local fence = string.byte(head, 4) % 2 == 1
           if c == 0 and not fence then return 1 end
-          if fence and ARGV[3] == '1' then
+          if fence and ARGV[3] == '1' and px > 0 then
             local left = redis.call('PTTL', key)
             if left > px then px = left end
           end
         end
-        redis.call('SET', key, payload, 'PX', px)
+        if px > 0 then
+          redis.call('SET', key, payload, 'PX', px)
+        else
+          redis.call('SET', key, payload)
+        end
         return 1
         """;
 
@@ -83,7 +88,8 @@ internal static class RedisScripts
     /// <item><description>A newer version, or the value of the same version: it stays, as it already keeps
     /// older stores out, but only while it lives; when it would expire before the fence lifetime, a
     /// fence of its own version takes its place for the fence lifetime (losing a value that had
-    /// less than a fence lifetime to live), so the promise holds for the whole lifetime.</description></item>
+    /// less than a fence lifetime to live), so the promise holds for the whole lifetime. A value
+    /// without expiry (PTTL -1) stays as it is.</description></item>
     /// </list>
     /// </remarks>
     public const string Fence = Compare + """

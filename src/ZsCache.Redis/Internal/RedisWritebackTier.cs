@@ -44,6 +44,16 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _circuit = new();
 
+    /// <summary>
+    /// The longest time to live (PX, PEXPIRE) the tier asks of Redis: 100 years. Far beyond any
+    /// cache entry's use, and far inside what every server accepts: Garnet refuses a PEXPIRE
+    /// whose deadline is past 9999-12-31 and a SET PX past <see cref="long.MaxValue"/> ticks
+    /// (so the core's "never", <see cref="TimeSpan.MaxValue"/>, is refused outright), and
+    /// redis-server one past about 292 million years. Expiry that needs a longer life is in the
+    /// header, which readers check against their own clock.
+    /// </summary>
+    internal const long MaxTimeToLiveMs = 36_525L * 24 * 60 * 60 * 1000;
+
     public RedisWritebackTier(IOptions<ZsRedisOptions> options, IOptions<ZsCacheOptions> cacheOptions, ILogger<RedisWritebackTier> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -152,7 +162,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(item.TimeToLive, TimeSpan.Zero, nameof(items));
             batch.Keys[i] = KeyOf(item.Key);
             batch.Payloads[i] = RedisPayload.Encode(item);
-            batch.TimeToLiveMs[i] = Math.Max(1, (long)Math.Ceiling(item.TimeToLive.TotalMilliseconds));
+            batch.TimeToLiveMs[i] = TimeToLiveMs(item);
             batch.Stretchable[i] = item.SlidingExpiration is null ? "1" : "0";
             item.Outcome = ZsWritebackOutcome.Pending;
         }
@@ -257,6 +267,18 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
             ExceptionDispatchInfo.Throw(fault);
         }
     }
+
+    /// <summary>
+    /// The PX a write asks of Redis: 0 (no expiry: the key persists) for an entry that never
+    /// expires, which the cache hands over with a time to live of <see cref="TimeSpan.MaxValue"/>;
+    /// else its remaining life in whole milliseconds, at most <see cref="MaxTimeToLiveMs"/>.
+    /// </summary>
+    internal static long TimeToLiveMs(ZsWritebackItem item) =>
+        item.TimeToLive == TimeSpan.MaxValue
+            ? 0
+            : ClampTimeToLive((long)Math.Ceiling(item.TimeToLive.TotalMilliseconds));
+
+    private static long ClampTimeToLive(long ms) => Math.Clamp(ms, 1, MaxTimeToLiveMs);
 
     private ZsWritebackOutcome TooLate(ZsWritebackItem item)
     {
@@ -401,7 +423,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
 
         if (header.SlidingMs != 0)
         {
-            renewMs = Math.Min(header.SlidingMs, left);
+            renewMs = ClampTimeToLive(Math.Min(header.SlidingMs, left));
         }
 
         return true;

@@ -95,6 +95,19 @@ public class RedisPayloadTests
     }
 
     [Fact]
+    public void The_largest_sliding_window_encodes_to_one_a_reader_accepts()
+    {
+        var payload = RedisPayload.Encode(Item([1], sliding: TimeSpan.MaxValue));
+        Assert.True(RedisPayload.TryDecode(payload, Limits, out var header, out var data));
+        Assert.Equal(TimeSpan.MaxValue.Ticks / TimeSpan.TicksPerMillisecond, header.SlidingMs);
+        Assert.Equal(TimeSpan.FromMilliseconds(header.SlidingMs), RedisPayload.ToValue(header, data).SlidingExpiration);
+
+        var tick = RedisPayload.Encode(Item([1], sliding: TimeSpan.FromTicks(1)));
+        Assert.True(RedisPayload.TryDecode(tick, Limits, out header, out _));
+        Assert.Equal(1, header.SlidingMs);
+    }
+
+    [Fact]
     public void Version_sits_big_endian_at_offset_8_so_byte_order_is_version_order()
     {
         var low = RedisPayload.Encode(Item([1], version: 255));

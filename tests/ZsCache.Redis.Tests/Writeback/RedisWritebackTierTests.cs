@@ -7,7 +7,15 @@ using ZsCache.Writeback;
 
 namespace ZsCache.Redis.Tests.Writeback;
 
-public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutputHelper output) : IClassFixture<RedisServerFixture>
+/// <summary>The tier against redis-server (or Garnet when it is not installed).</summary>
+public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutputHelper output)
+    : WritebackTierTests(server, output), IClassFixture<RedisServerFixture>;
+
+/// <summary>The same tests against the embedded Garnet server, whatever is installed: every script path on Garnet.</summary>
+public sealed class GarnetWritebackTierTests(GarnetServerFixture server, ITestOutputHelper output)
+    : WritebackTierTests(server, output), IClassFixture<GarnetServerFixture>;
+
+public abstract class WritebackTierTests(RedisServerFixture server, ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
@@ -80,6 +88,58 @@ public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutp
         Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("ttl", 1, ttl: TimeSpan.FromSeconds(90))));
         var ttl = await h.Db.KeyTimeToLiveAsync(h.Key("ttl"));
         Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(80), TimeSpan.FromSeconds(90));
+    }
+
+    [Fact]
+    public async Task An_entry_that_never_expires_is_stored_without_a_ttl_and_orders_with_fences()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+
+        // The cache hands over an entry that never expires with TimeSpan.MaxValue: no PX at all
+        // (Garnet refuses PX 922337203685478, and it means nothing anyway).
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("forever", 5, ttl: TimeSpan.MaxValue)));
+        Assert.Null(await h.Db.KeyTimeToLiveAsync(h.Key("forever")));
+        Assert.True(await h.Db.KeyExistsAsync(h.Key("forever")));
+        Assert.NotNull(await h.Tier.ReadAsync("forever", Now, CancellationToken.None));
+        Assert.True(await h.Tier.RefreshAsync("forever", Now, CancellationToken.None));
+
+        // An older fence leaves it, persistent, in place: it keeps older writes out for good.
+        Assert.True(await h.Tier.FenceAsync("forever", 3, CancellationToken.None));
+        Assert.Null(await h.Db.KeyTimeToLiveAsync(h.Key("forever")));
+        Assert.NotNull(await h.Tier.ReadAsync("forever", Now, CancellationToken.None));
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("forever", 4, ttl: TimeSpan.MaxValue)));
+
+        // A newer fence replaces it for the fence lifetime; the Set of the fence's version then
+        // stores its value, again without expiry (it outlives the fence).
+        Assert.True(await h.Tier.FenceAsync("forever", 8, CancellationToken.None));
+        Assert.InRange((await h.Db.KeyTimeToLiveAsync(h.Key("forever")))!.Value, TimeSpan.FromSeconds(1), h.Tier.FenceLifetime);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("forever", 8, data: [8], ttl: TimeSpan.MaxValue)));
+        Assert.Null(await h.Db.KeyTimeToLiveAsync(h.Key("forever")));
+        Assert.Equal([8], (await h.Tier.ReadAsync("forever", Now, CancellationToken.None))!.Data.ToArray());
+        Assert.Empty(h.Warnings(4));
+    }
+
+    [Fact]
+    public async Task Times_to_live_beyond_a_century_are_clamped_for_every_server()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        var century = TimeSpan.FromMilliseconds(RedisWritebackTier.MaxTimeToLiveMs);
+        var far = DateTimeOffset.MaxValue.AddDays(-1);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("far", 1, ttl: far - Now, absolute: far)));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("slide", 1, ttl: TimeSpan.FromDays(1000 * 365), sliding: TimeSpan.FromDays(1000 * 365))));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("max", 1, ttl: TimeSpan.MaxValue - TimeSpan.FromTicks(1), sliding: TimeSpan.MaxValue)));
+        foreach (var key in new[] { "far", "slide", "max" })
+        {
+            Assert.InRange((await h.Db.KeyTimeToLiveAsync(h.Key(key)))!.Value, century - TimeSpan.FromMinutes(1), century);
+        }
+
+        // The renewals of a read and of Refresh are clamped the same way.
+        Assert.NotNull(await h.Tier.ReadAsync("slide", Now, CancellationToken.None));
+        Assert.True(await h.Tier.RefreshAsync("slide", Now, CancellationToken.None));
+        Assert.True(await h.Tier.RefreshAsync("max", Now, CancellationToken.None));
+        Assert.InRange((await h.Db.KeyTimeToLiveAsync(h.Key("max")))!.Value, century - TimeSpan.FromMinutes(1), century);
+        Assert.Empty(h.Warnings(4));
+        Assert.Empty(h.Warnings(9));
     }
 
     [Fact]
