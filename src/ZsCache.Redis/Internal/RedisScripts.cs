@@ -6,10 +6,15 @@ namespace ZsCache.Redis.Internal;
 /// flags, version; see <see cref="RedisPayload"/>) with <c>GETRANGE key 0 15</c>.
 /// </summary>
 /// <remarks>
-/// Versions are compared byte by byte with <c>string.byte</c>, not with Lua's <c>&lt;</c>:
+/// <para><c>ours</c> accepts every format version (it checks the magic only): bytes 0..15 mean
+/// the same in all of them, so a payload of an older or newer format is still ordered by its
+/// version and its fence bit. A format 1 payload (never released) therefore keeps older writes
+/// out as it did, is replaced by the next newer write or fence, and is never served, since
+/// <see cref="RedisPayload"/> reads it as a miss.</para>
+/// <para>Versions are compared byte by byte with <c>string.byte</c>, not with Lua's <c>&lt;</c>:
 /// Lua compares strings with <c>strcoll</c>, and redis-server sets <c>LC_COLLATE</c> from its
 /// environment, so <c>&lt;</c> is not guaranteed to be a byte order. Big-endian non-negative
-/// int64s in byte order are numeric order.
+/// int64s in byte order are numeric order.</para>
 /// </remarks>
 internal static class RedisScripts
 {
@@ -124,7 +129,8 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Reads a header (bytes 0..39, <see cref="RedisPayload.HeaderLength"/>) and the total length, for Refresh. ARGV: none. Returns
+    /// Reads a header (bytes 0..39, <see cref="RedisPayload.HeaderLength"/>; a test holds the two
+    /// equal) and the total length, for Refresh. ARGV: none. Returns
     /// <c>{header bytes, total length}</c>; nil when missing; -1 when the key holds another type.
     /// </summary>
     public const string ReadHeader = """

@@ -68,7 +68,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         // its worst-case expansion of that.
         var maxOriginal = (int)Math.Clamp(cache.MaxValueBytes, 0, Array.MaxLength / 2);
         _limits = new RedisPayloadLimits(maxOriginal, maxOriginal + (maxOriginal / 255) + 16);
-        _readCap = RedisPayload.HeaderLength + (long)_limits.MaxDataLength;
+        _readCap = RedisPayload.MaxLength(_limits);
         _pipeline = BuildPipeline();
     }
 
@@ -387,9 +387,10 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         }
 
         var bytes = (byte[]?)result ?? [];
-        if (!RedisPayload.TryDecode(bytes, _limits, out var header, out var data))
+        var status = RedisPayload.Decode(bytes, _limits, out var header, out var data);
+        if (status != RedisPayloadStatus.Valid)
         {
-            Log.InvalidPayload(_logger, key, $"{bytes.Length} bytes that do not decode");
+            Log.InvalidPayload(_logger, key, RedisPayload.Describe(status, bytes.Length, bytes));
             return null;
         }
 
@@ -483,11 +484,19 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 return false;
             }
 
+            // The header and the length only: the checksum needs the data, which Refresh does not
+            // fetch. Renewing a damaged value costs nothing, since reads refuse it.
             var bytes = (byte[]?)parts[0] ?? [];
             var length = (long)parts[1];
-            if (!RedisPayload.TryReadHeader(bytes, _limits, out var header) || header.DataLength != length - RedisPayload.HeaderLength)
+            var status = RedisPayload.ReadHeader(bytes, _limits, out var header);
+            if (status == RedisPayloadStatus.Valid && RedisPayload.LengthOf(header) != length)
             {
-                Log.InvalidPayload(_logger, key, $"{length} bytes that do not decode");
+                status = RedisPayloadStatus.LengthMismatch;
+            }
+
+            if (status != RedisPayloadStatus.Valid)
+            {
+                Log.InvalidPayload(_logger, key, RedisPayload.Describe(status, length, bytes));
                 return false;
             }
 

@@ -143,6 +143,36 @@ public abstract class WritebackTierTests(RedisServerFixture server, ITestOutputH
     }
 
     [Fact]
+    public async Task A_format_1_payload_is_ordered_by_its_version_and_never_served()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+
+        // Format 1: the same bytes 0..15 (version byte 1), no checksum.
+        static byte[] Format1(byte[] v2, bool fence)
+        {
+            var v1 = fence ? (byte[])v2.Clone() : v2[..^RedisPayload.ChecksumLength];
+            v1[2] = 1;
+            return v1;
+        }
+
+        await h.Db.StringSetAsync(h.Key("v1"), Format1(RedisPayload.Encode(TierHarness.Item("v1", 10)), fence: false));
+        Assert.Null(await h.Tier.ReadAsync("v1", Now, CancellationToken.None));
+        Assert.False(await h.Tier.RefreshAsync("v1", Now, CancellationToken.None));
+        Assert.Contains(h.Warnings(7), w => w.Message.Contains("format version 1", StringComparison.Ordinal));
+
+        // An older write is superseded by it, as by any newer value; a newer write replaces it.
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("v1", 9)));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("v1", 11, data: [11])));
+        Assert.Equal([11], (await h.Tier.ReadAsync("v1", Now, CancellationToken.None))!.Data.ToArray());
+
+        // A format 1 fence still keeps older writes out.
+        await h.Db.StringSetAsync(h.Key("v1-fence"), Format1(RedisPayload.EncodeFence(20), fence: true), TimeSpan.FromMinutes(1));
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("v1-fence", 19)));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("v1-fence", 21, data: [21])));
+        Assert.Equal([21], (await h.Tier.ReadAsync("v1-fence", Now, CancellationToken.None))!.Data.ToArray());
+    }
+
+    [Fact]
     public async Task Fence_supersedes_an_older_value_and_blocks_a_later_older_write()
     {
         await using var h = await TierHarness.CreateAsync(server.ConnectionString);
@@ -268,6 +298,8 @@ public abstract class WritebackTierTests(RedisServerFixture server, ITestOutputH
         // 1 MiB cap: anything longer than a payload of that size is never fetched.
         await using var h = await TierHarness.CreateAsync(server.ConnectionString, maxValueBytes: 1024 * 1024);
         var valid = RedisPayload.Encode(TierHarness.Item("x", 1, data: new byte[64]));
+        var damaged = (byte[])valid.Clone();
+        damaged[RedisPayload.HeaderLength + 10] ^= 0x10;
         var huge = (byte[])valid.Clone();
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(huge.AsSpan(16), int.MaxValue);
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(huge.AsSpan(20), int.MaxValue);
@@ -276,6 +308,9 @@ public abstract class WritebackTierTests(RedisServerFixture server, ITestOutputH
             ["foreign"] = "{\"json\":\"from another app\"}"u8.ToArray(),
             ["truncated"] = valid[..(valid.Length - 1)],
             ["header-only"] = valid[..RedisPayload.HeaderLength],
+            ["no-checksum"] = valid[..^RedisPayload.ChecksumLength],
+            ["damaged"] = damaged,
+            ["format-1"] = [.. valid[..2], 1, .. valid[3..^RedisPayload.ChecksumLength]],
             ["huge-length"] = huge,
             ["bad-codec"] = [.. valid[..4], 0x42, .. valid[5..]],
             ["huge-value"] = new byte[(2 * 1024 * 1024) + 1],
@@ -290,7 +325,10 @@ public abstract class WritebackTierTests(RedisServerFixture server, ITestOutputH
         foreach (var key in planted.Keys.Append("hash"))
         {
             Assert.Null(await h.Tier.ReadAsync(key, Now, CancellationToken.None));
-            Assert.False(await h.Tier.RefreshAsync(key, Now, CancellationToken.None));
+
+            // Refresh reads the header and the length, not the data the checksum covers: a
+            // damaged value with an intact header is renewed (harmless: every read refuses it).
+            Assert.Equal(key == "damaged", await h.Tier.RefreshAsync(key, Now, CancellationToken.None));
         }
 
         var warnings = h.Warnings(7);
@@ -298,6 +336,13 @@ public abstract class WritebackTierTests(RedisServerFixture server, ITestOutputH
         {
             Assert.Contains(warnings, w => w.Message.Contains(key, StringComparison.Ordinal));
         }
+
+        Assert.Contains(warnings, w => w.Message.Contains("under damaged ", StringComparison.Ordinal) && w.Message.Contains("checksum", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Message.Contains("under format-1 ", StringComparison.Ordinal) && w.Message.Contains("format version 1", StringComparison.Ordinal));
+
+        // The reason gives lengths and the failed check, never the bytes found.
+        Assert.All(warnings, w => Assert.DoesNotContain("RedisCache-style", w.Message, StringComparison.Ordinal));
+        Assert.All(warnings, w => Assert.DoesNotContain("another app", w.Message, StringComparison.Ordinal));
 
         // A write over a foreign value of our prefix replaces it.
         Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("hash", 1)));
