@@ -1,15 +1,17 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using ZsCache.Writeback;
 
 namespace ZsCache.Redis.Internal;
 
-// The Redis payload, format version 1. One Redis string per cache key (InstanceName + key):
-// a fixed 40-byte header, then the data bytes exactly as the pool held them (compressed or
-// raw; never recompressed). Every integer is big-endian.
+// The Redis payload, format version 2. One Redis string per cache key (InstanceName + key).
+// A value is a fixed 40-byte header, the data bytes exactly as the pool held them (compressed
+// or raw; never recompressed), then a 4-byte checksum. A fence is the header alone. Every
+// integer is big-endian.
 //
 //  offset size field
 //  0      2    magic "ZS" (0x5A 0x53)
-//  2      1    format version (1)
+//  2      1    format version (2)
 //  3      1    flags: bit 0 = fence (tombstone); every other bit must be 0
 //  4      1    codec (ZsCodec: 0 raw, 1 LZ4)
 //  5      1    dictionary id (0 = none)
@@ -17,15 +19,25 @@ namespace ZsCache.Redis.Internal;
 //  8      8    entry version (int64 >= 0); at this fixed offset so the write script compares
 //              versions on GETRANGE key 0 15 without parsing the rest
 //  16     4    original length (int32 >= 0): the value's length once decoded
-//  20     4    data length (int32 >= 0): must equal the bytes that follow the header
+//  20     4    data length (int32 >= 0): the bytes between the header and the checksum
 //  24     8    absolute expiration, unix milliseconds (0 = none)
 //  32     8    sliding window, milliseconds (0 = none)
-//  40     n    data
+//  40     n    data (values only)
+//  40+n   4    checksum (values only): CRC-32 (IEEE, System.IO.Hashing.Crc32) of bytes 0 .. 40+n-1
 //
-// Bytes 0..15 (magic, format version, flags, version) keep their meaning in every future
-// format version, so scripts of any version can order any two payloads. docs/redis-format.md
-// describes the TTL rule, fences and the compatibility policy. Decoding never throws and
-// never allocates: it checks every field against the caller's caps and slices the input.
+// Why a trailing CRC-32: the covered bytes are one contiguous span (a single allocation-free
+// hash call), and a CRC detects every single-bit error and every burst of up to 32 bits in the
+// header, the data and the checksum itself, not just nearly all of them. The header keeps its
+// v1 size, so Refresh still reads bytes 0..39. Fences carry no checksum: the fence script
+// writes fences whose version it copies from the value it replaces, and Lua cannot compute a
+// CRC; a fence reads as a miss whatever its version, and being 4 bytes shorter than the
+// shortest value, no single flipped bit turns one into the other.
+//
+// Bytes 0..15 (magic, format version, flags, version) keep their meaning in every format
+// version, so scripts of any version order any two payloads. Format 1 (40-byte header, no
+// checksum; never released) reads as a miss. docs/redis-format.md describes the TTL rule,
+// fences and the compatibility policy. Decoding never throws and never allocates: it checks
+// every field against the caller's caps, then the length, then the checksum, and slices the input.
 
 /// <summary>The fields of a payload header.</summary>
 internal readonly record struct RedisPayloadHeader(
@@ -41,17 +53,42 @@ internal readonly record struct RedisPayloadHeader(
 /// <summary>Caps the decoder holds declared lengths to (from the cache's MaxValueBytes).</summary>
 internal readonly record struct RedisPayloadLimits(int MaxOriginalLength, int MaxDataLength);
 
+/// <summary>Why a payload was accepted or refused, for the warning that a refusal logs.</summary>
+internal enum RedisPayloadStatus
+{
+    /// <summary>Accepted.</summary>
+    Valid,
+
+    /// <summary>Too short for a header, or not starting with the magic: not ours.</summary>
+    Foreign,
+
+    /// <summary>Our magic, but a format version this build does not read (format 1 among them).</summary>
+    UnknownFormat,
+
+    /// <summary>A header field out of range or inconsistent with another.</summary>
+    InvalidHeader,
+
+    /// <summary>The bytes present are not the length the header declares.</summary>
+    LengthMismatch,
+
+    /// <summary>Everything checks out but the checksum: the bytes changed after they were written.</summary>
+    ChecksumMismatch,
+}
+
 /// <summary>Encodes and decodes the Redis payload (layout at the top of this file).</summary>
 internal static class RedisPayload
 {
-    /// <summary>Length of the fixed header.</summary>
+    /// <summary>Length of the fixed header; also the whole length of a fence.</summary>
     public const int HeaderLength = 40;
+
+    /// <summary>Length of the checksum that ends a value.</summary>
+    public const int ChecksumLength = 4;
 
     /// <summary>Bytes 0..15 of the header: what the scripts read to order payloads.</summary>
     public const int OrderingPrefixLength = 16;
 
     /// <summary>The current format version.</summary>
-    public const byte FormatVersion = 1;
+    public const byte FormatVersion = 2;
 
     /// <summary>Flag bit of a fence.</summary>
     public const byte FenceFlag = 0x01;
@@ -64,6 +101,13 @@ internal static class RedisPayload
 
     // TimeSpan.MaxValue in milliseconds.
     private const long MaxSlidingMs = long.MaxValue / TimeSpan.TicksPerMillisecond;
+
+    /// <summary>The longest payload a cache with these limits writes: what a read may fetch at most.</summary>
+    public static long MaxLength(RedisPayloadLimits limits) => HeaderLength + (long)limits.MaxDataLength + ChecksumLength;
+
+    /// <summary>The whole length of the payload whose header this is.</summary>
+    public static long LengthOf(in RedisPayloadHeader header) =>
+        header.IsFence ? HeaderLength : HeaderLength + (long)header.DataLength + ChecksumLength;
 
     /// <summary>Encodes a value to store. Throws for items no cache should produce (programming errors).</summary>
     public static byte[] Encode(ZsWritebackItem item)
@@ -87,18 +131,21 @@ internal static class RedisPayload
         if (item.SlidingExpiration is { } window)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero, nameof(item));
-            // Rounded up so that a sub-millisecond window is still a window.
-            sliding = (window.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+            // Rounded up so that a sub-millisecond window is still a window, but never past
+            // TimeSpan.MaxValue, which a reader could not turn back into a TimeSpan.
+            sliding = Math.Min(MaxSlidingMs, (window.Ticks / TimeSpan.TicksPerMillisecond) + (window.Ticks % TimeSpan.TicksPerMillisecond == 0 ? 0 : 1));
         }
 
         var data = item.Data.Span;
-        var payload = new byte[HeaderLength + data.Length];
+        var payload = new byte[HeaderLength + data.Length + ChecksumLength];
         WriteHeader(payload, new RedisPayloadHeader(false, item.Codec, item.DictionaryId, item.Version, item.OriginalLength, data.Length, absolute, sliding));
         data.CopyTo(payload.AsSpan(HeaderLength));
+        var covered = payload.Length - ChecksumLength;
+        BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(covered), Crc32.HashToUInt32(payload.AsSpan(0, covered)));
         return payload;
     }
 
-    /// <summary>Encodes a fence (tombstone) of <paramref name="version"/>.</summary>
+    /// <summary>Encodes a fence (tombstone) of <paramref name="version"/>: a header alone.</summary>
     public static byte[] EncodeFence(long version)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(version);
@@ -126,20 +173,33 @@ internal static class RedisPayload
 
     /// <summary>
     /// Reads and checks a header (the first <see cref="HeaderLength"/> bytes; more may follow).
-    /// Everything but the data length against the bytes present is checked. Never throws.
+    /// Everything but the length against the bytes present and the checksum is checked. Never throws.
     /// </summary>
-    public static bool TryReadHeader(ReadOnlySpan<byte> bytes, RedisPayloadLimits limits, out RedisPayloadHeader header)
+    public static bool TryReadHeader(ReadOnlySpan<byte> bytes, RedisPayloadLimits limits, out RedisPayloadHeader header) =>
+        ReadHeader(bytes, limits, out header) == RedisPayloadStatus.Valid;
+
+    /// <inheritdoc cref="TryReadHeader"/>
+    public static RedisPayloadStatus ReadHeader(ReadOnlySpan<byte> bytes, RedisPayloadLimits limits, out RedisPayloadHeader header)
     {
         header = default;
-        if (bytes.Length < HeaderLength
-            || bytes[0] != Magic0
-            || bytes[1] != Magic1
-            || bytes[2] != FormatVersion
-            || (bytes[3] & ~FenceFlag) != 0
-            || bytes[6] != 0
-            || bytes[7] != 0)
+        if (bytes.Length < 3 || bytes[0] != Magic0 || bytes[1] != Magic1)
         {
-            return false;
+            return RedisPayloadStatus.Foreign;
+        }
+
+        if (bytes[2] != FormatVersion)
+        {
+            return RedisPayloadStatus.UnknownFormat;
+        }
+
+        if (bytes.Length < HeaderLength)
+        {
+            return RedisPayloadStatus.LengthMismatch;
+        }
+
+        if ((bytes[3] & ~FenceFlag) != 0 || bytes[6] != 0 || bytes[7] != 0)
+        {
+            return RedisPayloadStatus.InvalidHeader;
         }
 
         var isFence = (bytes[3] & FenceFlag) != 0;
@@ -157,7 +217,7 @@ internal static class RedisPayload
             || absolute < 0 || absolute > MaxUnixMs
             || sliding < 0 || sliding > MaxSlidingMs)
         {
-            return false;
+            return RedisPayloadStatus.InvalidHeader;
         }
 
         var consistent = codec switch
@@ -171,34 +231,66 @@ internal static class RedisPayload
         };
         if (!consistent)
         {
-            return false;
+            return RedisPayloadStatus.InvalidHeader;
         }
 
         if (isFence && (codec != ZsCodec.Raw || original != 0 || absolute != 0 || sliding != 0))
         {
-            return false;
+            return RedisPayloadStatus.InvalidHeader;
         }
 
         header = new RedisPayloadHeader(isFence, codec, dictionary, version, original, dataLength, absolute, sliding);
-        return true;
+        return RedisPayloadStatus.Valid;
     }
 
     /// <summary>
-    /// Decodes a whole payload: a valid header and exactly <see cref="RedisPayloadHeader.DataLength"/>
-    /// bytes after it. <paramref name="data"/> is a slice of <paramref name="payload"/> (no copy). Never throws.
+    /// Decodes a whole payload: a valid header, exactly <see cref="RedisPayloadHeader.DataLength"/>
+    /// bytes after it and, for a value, the checksum of both. <paramref name="data"/> is a slice of
+    /// <paramref name="payload"/> (no copy). Never throws.
     /// </summary>
-    public static bool TryDecode(ReadOnlyMemory<byte> payload, RedisPayloadLimits limits, out RedisPayloadHeader header, out ReadOnlyMemory<byte> data)
+    public static bool TryDecode(ReadOnlyMemory<byte> payload, RedisPayloadLimits limits, out RedisPayloadHeader header, out ReadOnlyMemory<byte> data) =>
+        Decode(payload, limits, out header, out data) == RedisPayloadStatus.Valid;
+
+    /// <inheritdoc cref="TryDecode"/>
+    public static RedisPayloadStatus Decode(ReadOnlyMemory<byte> payload, RedisPayloadLimits limits, out RedisPayloadHeader header, out ReadOnlyMemory<byte> data)
     {
         data = default;
-        if (!TryReadHeader(payload.Span, limits, out header) || header.DataLength != payload.Length - HeaderLength)
+        var bytes = payload.Span;
+        var status = ReadHeader(bytes, limits, out header);
+        if (status == RedisPayloadStatus.Valid && LengthOf(header) != bytes.Length)
         {
-            header = default;
-            return false;
+            status = RedisPayloadStatus.LengthMismatch;
         }
 
-        data = payload[HeaderLength..];
-        return true;
+        if (status == RedisPayloadStatus.Valid && !header.IsFence)
+        {
+            var covered = bytes.Length - ChecksumLength;
+            if (Crc32.HashToUInt32(bytes[..covered]) != BinaryPrimitives.ReadUInt32BigEndian(bytes[covered..]))
+            {
+                status = RedisPayloadStatus.ChecksumMismatch;
+            }
+        }
+
+        if (status != RedisPayloadStatus.Valid)
+        {
+            header = default;
+            return status;
+        }
+
+        data = payload.Slice(HeaderLength, header.DataLength);
+        return status;
     }
+
+    /// <summary>Words for a refusal of a <paramref name="length"/>-byte payload, for the warning (no payload bytes: they may be anyone's data).</summary>
+    public static string Describe(RedisPayloadStatus status, long length, ReadOnlySpan<byte> start) => status switch
+    {
+        RedisPayloadStatus.Foreign => $"{length} bytes without the ZsCache magic",
+        RedisPayloadStatus.UnknownFormat => $"{length} bytes of format version {start[2]}, which this build does not read (it reads {FormatVersion})",
+        RedisPayloadStatus.InvalidHeader => $"{length} bytes with an invalid header",
+        RedisPayloadStatus.LengthMismatch => $"{length} bytes, not the length its header declares",
+        RedisPayloadStatus.ChecksumMismatch => $"{length} bytes whose checksum does not match: changed after they were written",
+        _ => $"{length} bytes",
+    };
 
     /// <summary>The value a decoded, non-fence payload carries.</summary>
     public static ZsWritebackValue ToValue(in RedisPayloadHeader header, ReadOnlyMemory<byte> data) => new()

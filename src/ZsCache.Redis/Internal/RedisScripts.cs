@@ -6,10 +6,15 @@ namespace ZsCache.Redis.Internal;
 /// flags, version; see <see cref="RedisPayload"/>) with <c>GETRANGE key 0 15</c>.
 /// </summary>
 /// <remarks>
-/// Versions are compared byte by byte with <c>string.byte</c>, not with Lua's <c>&lt;</c>:
+/// <para><c>ours</c> accepts every format version (it checks the magic only): bytes 0..15 mean
+/// the same in all of them, so a payload of an older or newer format is still ordered by its
+/// version and its fence bit. A format 1 payload (never released) therefore keeps older writes
+/// out as it did, is replaced by the next newer write or fence, and is never served, since
+/// <see cref="RedisPayload"/> reads it as a miss.</para>
+/// <para>Versions are compared byte by byte with <c>string.byte</c>, not with Lua's <c>&lt;</c>:
 /// Lua compares strings with <c>strcoll</c>, and redis-server sets <c>LC_COLLATE</c> from its
 /// environment, so <c>&lt;</c> is not guaranteed to be a byte order. Big-endian non-negative
-/// int64s in byte order are numeric order.
+/// int64s in byte order are numeric order.</para>
 /// </remarks>
 internal static class RedisScripts
 {
@@ -31,10 +36,11 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Stores a value under the versioned-write rule. ARGV: payload, time to live (ms), '1' when
-    /// the time to live may be stretched to cover a fence's remaining life, not-after (unix ms,
-    /// server clock). Returns 1 stored (or this very version already stored), 0 superseded
-    /// (something newer is there), -1 too late (the server's clock is past not-after).
+    /// Stores a value under the versioned-write rule. ARGV: payload, time to live (ms; 0 = none:
+    /// the key persists), '1' when the time to live may be stretched to cover a fence's remaining
+    /// life, not-after (unix ms, server clock). Returns 1 stored (or this very version already
+    /// stored), 0 superseded (something newer is there), -1 too late (the server's clock is past
+    /// not-after).
     /// </summary>
     /// <remarks>
     /// <list type="number">
@@ -47,7 +53,7 @@ internal static class RedisScripts
     /// <item><description>An older version, or a fence of the same version: store. When replacing a fence, the
     /// value keeps the key at least as long as the fence would have, if its header fully describes
     /// its expiry (no sliding window; readers check the absolute expiration), so the fence's promise
-    /// to keep older stores out is not cut short.</description></item>
+    /// to keep older stores out is not cut short. A value without expiry outlives any fence as it is.</description></item>
     /// </list>
     /// </remarks>
     public const string Write = Compare + """
@@ -64,12 +70,16 @@ internal static class RedisScripts
           if c > 0 then return 0 end
           local fence = string.byte(head, 4) % 2 == 1
           if c == 0 and not fence then return 1 end
-          if fence and ARGV[3] == '1' then
+          if fence and ARGV[3] == '1' and px > 0 then
             local left = redis.call('PTTL', key)
             if left > px then px = left end
           end
         end
-        redis.call('SET', key, payload, 'PX', px)
+        if px > 0 then
+          redis.call('SET', key, payload, 'PX', px)
+        else
+          redis.call('SET', key, payload)
+        end
         return 1
         """;
 
@@ -83,7 +93,8 @@ internal static class RedisScripts
     /// <item><description>A newer version, or the value of the same version: it stays, as it already keeps
     /// older stores out, but only while it lives; when it would expire before the fence lifetime, a
     /// fence of its own version takes its place for the fence lifetime (losing a value that had
-    /// less than a fence lifetime to live), so the promise holds for the whole lifetime.</description></item>
+    /// less than a fence lifetime to live), so the promise holds for the whole lifetime. A value
+    /// without expiry (PTTL -1) stays as it is.</description></item>
     /// </list>
     /// </remarks>
     public const string Fence = Compare + """
@@ -118,7 +129,8 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Reads a header (bytes 0..39, <see cref="RedisPayload.HeaderLength"/>) and the total length, for Refresh. ARGV: none. Returns
+    /// Reads a header (bytes 0..39, <see cref="RedisPayload.HeaderLength"/>; a test holds the two
+    /// equal) and the total length, for Refresh. ARGV: none. Returns
     /// <c>{header bytes, total length}</c>; nil when missing; -1 when the key holds another type.
     /// </summary>
     public const string ReadHeader = """

@@ -45,13 +45,24 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     private readonly CircuitBreakerStateProvider _circuit = new();
 
     /// <summary>
-    /// How long writes pause after a refusal: short, because while it lasts the shrinker drops
-    /// cold entries that a recovered Redis could have taken (one failed probe a second is cheap).
+    /// How long writes pause after a refusal: short, because while it lasts nothing leaves the
+    /// pool and stores that need room evict a value or are dropped, where a recovered Redis
+    /// could have taken them (one failed probe a second is cheap).
     /// </summary>
     private TimeSpan WriteRefusalPause => _options.BreakDuration < TimeSpan.FromSeconds(1) ? _options.BreakDuration : TimeSpan.FromSeconds(1);
 
     /// <summary>Environment.TickCount64 until which writes are not attempted after Redis refused one.</summary>
     private long _writesRefusedUntil;
+
+    /// <summary>
+    /// The longest time to live (PX, PEXPIRE) the tier asks of Redis: 100 years. Far beyond any
+    /// cache entry's use, and far inside what every server accepts: Garnet refuses a PEXPIRE
+    /// whose deadline is past 9999-12-31 and a SET PX past <see cref="long.MaxValue"/> ticks
+    /// (so the core's "never", <see cref="TimeSpan.MaxValue"/>, is refused outright), and
+    /// redis-server one past about 292 million years. Expiry that needs a longer life is in the
+    /// header, which readers check against their own clock.
+    /// </summary>
+    internal const long MaxTimeToLiveMs = 36_525L * 24 * 60 * 60 * 1000;
 
     public RedisWritebackTier(IOptions<ZsRedisOptions> options, IOptions<ZsCacheOptions> cacheOptions, ILogger<RedisWritebackTier> logger)
     {
@@ -67,7 +78,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         // its worst-case expansion of that.
         var maxOriginal = (int)Math.Clamp(cache.MaxValueBytes, 0, Array.MaxLength / 2);
         _limits = new RedisPayloadLimits(maxOriginal, maxOriginal + (maxOriginal / 255) + 16);
-        _readCap = RedisPayload.HeaderLength + (long)_limits.MaxDataLength;
+        _readCap = RedisPayload.MaxLength(_limits);
         _pipeline = BuildPipeline();
     }
 
@@ -199,7 +210,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(item.TimeToLive, TimeSpan.Zero, nameof(items));
             batch.Keys[i] = KeyOf(item.Key);
             batch.Payloads[i] = RedisPayload.Encode(item);
-            batch.TimeToLiveMs[i] = Math.Max(1, (long)Math.Ceiling(item.TimeToLive.TotalMilliseconds));
+            batch.TimeToLiveMs[i] = TimeToLiveMs(item);
             batch.Stretchable[i] = item.SlidingExpiration is null ? "1" : "0";
             item.Outcome = ZsWritebackOutcome.Pending;
         }
@@ -307,6 +318,18 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
             ExceptionDispatchInfo.Throw(fault);
         }
     }
+
+    /// <summary>
+    /// The PX a write asks of Redis: 0 (no expiry: the key persists) for an entry that never
+    /// expires, which the cache hands over with a time to live of <see cref="TimeSpan.MaxValue"/>;
+    /// else its remaining life in whole milliseconds, at most <see cref="MaxTimeToLiveMs"/>.
+    /// </summary>
+    internal static long TimeToLiveMs(ZsWritebackItem item) =>
+        item.TimeToLive == TimeSpan.MaxValue
+            ? 0
+            : ClampTimeToLive((long)Math.Ceiling(item.TimeToLive.TotalMilliseconds));
+
+    private static long ClampTimeToLive(long ms) => Math.Clamp(ms, 1, MaxTimeToLiveMs);
 
     private ZsWritebackOutcome TooLate(ZsWritebackItem item)
     {
@@ -419,9 +442,10 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         }
 
         var bytes = (byte[]?)result ?? [];
-        if (!RedisPayload.TryDecode(bytes, _limits, out var header, out var data))
+        var status = RedisPayload.Decode(bytes, _limits, out var header, out var data);
+        if (status != RedisPayloadStatus.Valid)
         {
-            Log.InvalidPayload(_logger, key, $"{bytes.Length} bytes that do not decode");
+            Log.InvalidPayload(_logger, key, RedisPayload.Describe(status, bytes.Length, bytes));
             return null;
         }
 
@@ -455,7 +479,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
 
         if (header.SlidingMs != 0)
         {
-            renewMs = Math.Min(header.SlidingMs, left);
+            renewMs = ClampTimeToLive(Math.Min(header.SlidingMs, left));
         }
 
         return true;
@@ -515,11 +539,19 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 return false;
             }
 
+            // The header and the length only: the checksum needs the data, which Refresh does not
+            // fetch. Renewing a damaged value costs nothing, since reads refuse it.
             var bytes = (byte[]?)parts[0] ?? [];
             var length = (long)parts[1];
-            if (!RedisPayload.TryReadHeader(bytes, _limits, out var header) || header.DataLength != length - RedisPayload.HeaderLength)
+            var status = RedisPayload.ReadHeader(bytes, _limits, out var header);
+            if (status == RedisPayloadStatus.Valid && RedisPayload.LengthOf(header) != length)
             {
-                Log.InvalidPayload(_logger, key, $"{length} bytes that do not decode");
+                status = RedisPayloadStatus.LengthMismatch;
+            }
+
+            if (status != RedisPayloadStatus.Valid)
+            {
+                Log.InvalidPayload(_logger, key, RedisPayload.Describe(status, length, bytes));
                 return false;
             }
 

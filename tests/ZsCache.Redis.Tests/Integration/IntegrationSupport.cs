@@ -59,6 +59,16 @@ internal static class Caches
     }
 
     /// <summary>
+    /// Timeouts long enough that a loaded machine (two cores shared with a build) does not turn a
+    /// slow reply into a failed attempt, for tests that assert on exactly which warnings appear.
+    /// </summary>
+    public static void Patient(ZsRedisOptions o)
+    {
+        o.AttemptTimeout = TimeSpan.FromSeconds(5);
+        o.TotalTimeout = TimeSpan.FromSeconds(10);
+    }
+
+    /// <summary>
     /// Polls <paramref name="condition"/> until it holds or <paramref name="bound"/> passes.
     /// A bounded wait on a condition, never a sleep standing in for one.
     /// </summary>

@@ -7,7 +7,15 @@ using ZsCache.Writeback;
 
 namespace ZsCache.Redis.Tests.Writeback;
 
-public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutputHelper output) : IClassFixture<RedisServerFixture>
+/// <summary>The tier against redis-server (or Garnet when it is not installed).</summary>
+public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutputHelper output)
+    : WritebackTierTests(server, output), IClassFixture<RedisServerFixture>;
+
+/// <summary>The same tests against the embedded Garnet server, whatever is installed: every script path on Garnet.</summary>
+public sealed class GarnetWritebackTierTests(GarnetServerFixture server, ITestOutputHelper output)
+    : WritebackTierTests(server, output), IClassFixture<GarnetServerFixture>;
+
+public abstract class WritebackTierTests(RedisServerFixture server, ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
@@ -80,6 +88,88 @@ public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutp
         Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("ttl", 1, ttl: TimeSpan.FromSeconds(90))));
         var ttl = await h.Db.KeyTimeToLiveAsync(h.Key("ttl"));
         Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(80), TimeSpan.FromSeconds(90));
+    }
+
+    [Fact]
+    public async Task An_entry_that_never_expires_is_stored_without_a_ttl_and_orders_with_fences()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+
+        // The cache hands over an entry that never expires with TimeSpan.MaxValue: no PX at all
+        // (Garnet refuses PX 922337203685478, and it means nothing anyway).
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("forever", 5, ttl: TimeSpan.MaxValue)));
+        Assert.Null(await h.Db.KeyTimeToLiveAsync(h.Key("forever")));
+        Assert.True(await h.Db.KeyExistsAsync(h.Key("forever")));
+        Assert.NotNull(await h.Tier.ReadAsync("forever", Now, CancellationToken.None));
+        Assert.True(await h.Tier.RefreshAsync("forever", Now, CancellationToken.None));
+
+        // An older fence leaves it, persistent, in place: it keeps older writes out for good.
+        Assert.True(await h.Tier.FenceAsync("forever", 3, CancellationToken.None));
+        Assert.Null(await h.Db.KeyTimeToLiveAsync(h.Key("forever")));
+        Assert.NotNull(await h.Tier.ReadAsync("forever", Now, CancellationToken.None));
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("forever", 4, ttl: TimeSpan.MaxValue)));
+
+        // A newer fence replaces it for the fence lifetime; the Set of the fence's version then
+        // stores its value, again without expiry (it outlives the fence).
+        Assert.True(await h.Tier.FenceAsync("forever", 8, CancellationToken.None));
+        Assert.InRange((await h.Db.KeyTimeToLiveAsync(h.Key("forever")))!.Value, TimeSpan.FromSeconds(1), h.Tier.FenceLifetime);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("forever", 8, data: [8], ttl: TimeSpan.MaxValue)));
+        Assert.Null(await h.Db.KeyTimeToLiveAsync(h.Key("forever")));
+        Assert.Equal([8], (await h.Tier.ReadAsync("forever", Now, CancellationToken.None))!.Data.ToArray());
+        Assert.Empty(h.Warnings(4));
+    }
+
+    [Fact]
+    public async Task Times_to_live_beyond_a_century_are_clamped_for_every_server()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+        var century = TimeSpan.FromMilliseconds(RedisWritebackTier.MaxTimeToLiveMs);
+        var far = DateTimeOffset.MaxValue.AddDays(-1);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("far", 1, ttl: far - Now, absolute: far)));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("slide", 1, ttl: TimeSpan.FromDays(1000 * 365), sliding: TimeSpan.FromDays(1000 * 365))));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("max", 1, ttl: TimeSpan.MaxValue - TimeSpan.FromTicks(1), sliding: TimeSpan.MaxValue)));
+        foreach (var key in new[] { "far", "slide", "max" })
+        {
+            Assert.InRange((await h.Db.KeyTimeToLiveAsync(h.Key(key)))!.Value, century - TimeSpan.FromMinutes(1), century);
+        }
+
+        // The renewals of a read and of Refresh are clamped the same way.
+        Assert.NotNull(await h.Tier.ReadAsync("slide", Now, CancellationToken.None));
+        Assert.True(await h.Tier.RefreshAsync("slide", Now, CancellationToken.None));
+        Assert.True(await h.Tier.RefreshAsync("max", Now, CancellationToken.None));
+        Assert.InRange((await h.Db.KeyTimeToLiveAsync(h.Key("max")))!.Value, century - TimeSpan.FromMinutes(1), century);
+        Assert.Empty(h.Warnings(4));
+        Assert.Empty(h.Warnings(9));
+    }
+
+    [Fact]
+    public async Task A_format_1_payload_is_ordered_by_its_version_and_never_served()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString);
+
+        // Format 1: the same bytes 0..15 (version byte 1), no checksum.
+        static byte[] Format1(byte[] v2, bool fence)
+        {
+            var v1 = fence ? (byte[])v2.Clone() : v2[..^RedisPayload.ChecksumLength];
+            v1[2] = 1;
+            return v1;
+        }
+
+        await h.Db.StringSetAsync(h.Key("v1"), Format1(RedisPayload.Encode(TierHarness.Item("v1", 10)), fence: false));
+        Assert.Null(await h.Tier.ReadAsync("v1", Now, CancellationToken.None));
+        Assert.False(await h.Tier.RefreshAsync("v1", Now, CancellationToken.None));
+        Assert.Contains(h.Warnings(7), w => w.Message.Contains("format version 1", StringComparison.Ordinal));
+
+        // An older write is superseded by it, as by any newer value; a newer write replaces it.
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("v1", 9)));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("v1", 11, data: [11])));
+        Assert.Equal([11], (await h.Tier.ReadAsync("v1", Now, CancellationToken.None))!.Data.ToArray());
+
+        // A format 1 fence still keeps older writes out.
+        await h.Db.StringSetAsync(h.Key("v1-fence"), Format1(RedisPayload.EncodeFence(20), fence: true), TimeSpan.FromMinutes(1));
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("v1-fence", 19)));
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("v1-fence", 21, data: [21])));
+        Assert.Equal([21], (await h.Tier.ReadAsync("v1-fence", Now, CancellationToken.None))!.Data.ToArray());
     }
 
     [Fact]
@@ -208,6 +298,8 @@ public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutp
         // 1 MiB cap: anything longer than a payload of that size is never fetched.
         await using var h = await TierHarness.CreateAsync(server.ConnectionString, maxValueBytes: 1024 * 1024);
         var valid = RedisPayload.Encode(TierHarness.Item("x", 1, data: new byte[64]));
+        var damaged = (byte[])valid.Clone();
+        damaged[RedisPayload.HeaderLength + 10] ^= 0x10;
         var huge = (byte[])valid.Clone();
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(huge.AsSpan(16), int.MaxValue);
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(huge.AsSpan(20), int.MaxValue);
@@ -216,6 +308,9 @@ public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutp
             ["foreign"] = "{\"json\":\"from another app\"}"u8.ToArray(),
             ["truncated"] = valid[..(valid.Length - 1)],
             ["header-only"] = valid[..RedisPayload.HeaderLength],
+            ["no-checksum"] = valid[..^RedisPayload.ChecksumLength],
+            ["damaged"] = damaged,
+            ["format-1"] = [.. valid[..2], 1, .. valid[3..^RedisPayload.ChecksumLength]],
             ["huge-length"] = huge,
             ["bad-codec"] = [.. valid[..4], 0x42, .. valid[5..]],
             ["huge-value"] = new byte[(2 * 1024 * 1024) + 1],
@@ -230,7 +325,10 @@ public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutp
         foreach (var key in planted.Keys.Append("hash"))
         {
             Assert.Null(await h.Tier.ReadAsync(key, Now, CancellationToken.None));
-            Assert.False(await h.Tier.RefreshAsync(key, Now, CancellationToken.None));
+
+            // Refresh reads the header and the length, not the data the checksum covers: a
+            // damaged value with an intact header is renewed (harmless: every read refuses it).
+            Assert.Equal(key == "damaged", await h.Tier.RefreshAsync(key, Now, CancellationToken.None));
         }
 
         var warnings = h.Warnings(7);
@@ -238,6 +336,13 @@ public sealed class RedisWritebackTierTests(RedisServerFixture server, ITestOutp
         {
             Assert.Contains(warnings, w => w.Message.Contains(key, StringComparison.Ordinal));
         }
+
+        Assert.Contains(warnings, w => w.Message.Contains("under damaged ", StringComparison.Ordinal) && w.Message.Contains("checksum", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Message.Contains("under format-1 ", StringComparison.Ordinal) && w.Message.Contains("format version 1", StringComparison.Ordinal));
+
+        // The reason gives lengths and the failed check, never the bytes found.
+        Assert.All(warnings, w => Assert.DoesNotContain("RedisCache-style", w.Message, StringComparison.Ordinal));
+        Assert.All(warnings, w => Assert.DoesNotContain("another app", w.Message, StringComparison.Ordinal));
 
         // A write over a foreign value of our prefix replaces it.
         Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("hash", 1)));

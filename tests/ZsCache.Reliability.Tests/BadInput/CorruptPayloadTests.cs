@@ -12,7 +12,9 @@ namespace ZsCache.Reliability.Tests.BadInput;
 /// the cache's prefix, each read through <c>Get</c> (end to end: Lua read script, decoder,
 /// cache checks, LZ4, admission). Every answer must be exactly what an independent reading of
 /// the format says: the value the bytes encode, or a miss. Never an exception, never garbage,
-/// never an allocation sized by a declared length.
+/// never an allocation sized by a declared length. Damage to a value written by the cache reads
+/// as a miss (the checksum), so mutations are also re-signed with a fresh checksum, as a writer
+/// producing those bytes on purpose would, to reach the field checks and LZ4 behind it.
 /// </summary>
 public sealed class CorruptPayloadTests(RedisServerFixture redis, ITestOutputHelper output) : IClassFixture<RedisServerFixture>, IAsyncLifetime
 {
@@ -59,31 +61,45 @@ public sealed class CorruptPayloadTests(RedisServerFixture redis, ITestOutputHel
             {
                 bytes[0] = (byte)'Z';
                 bytes[1] = (byte)'S';
-                bytes[2] = 1;
+                bytes[2] = i % 9 == 0 ? (byte)1 : (byte)2;
             }
 
             cases.Add(bytes);
         }
 
         // Valid payloads, then mutated: flipped bits (header and data), truncated, extended,
-        // fields overwritten with edge values, LZ4 data scrambled.
-        var originals = new Dictionary<int, byte[]>();
+        // fields overwritten with edge values, LZ4 data scrambled. Half are left as damaged (a
+        // checksum that no longer matches), half re-signed.
+        var damaged = new Dictionary<int, byte[]>();
+        var resigned = 0;
         for (var i = 0; i < 3000; i++)
         {
             var value = Value(random, random.Next(0, 3000));
             var payload = PayloadOracle.Valid(value, version: random.NextInt64(0, long.MaxValue), absoluteUnixMs: random.Next(4) == 0 ? Now.AddMinutes(random.Next(-10, 10)).ToUnixTimeMilliseconds() : 0);
-            originals[cases.Count] = value;
-            cases.Add(Mutate(payload, random));
+            var mutated = Mutate(payload, random);
+            if (random.Next(2) == 0)
+            {
+                damaged[cases.Count] = value;
+            }
+            else
+            {
+                PayloadOracle.Resign(mutated);
+                resigned++;
+            }
+
+            cases.Add(mutated);
         }
 
         var results = await CheckAllAsync(cases);
         var hits = results.Count(r => r is not null);
         var misses = results.Length - hits;
 
-        // Format v1 has no checksum: damaged data that still decodes to the declared length is
-        // served as the bytes it now holds. A figure for docs/security.md, not an assertion.
-        var changed = originals.Count(p => results[p.Key] is { } r && !r.AsSpan().SequenceEqual(p.Value));
-        output.WriteLine($"{cases.Count} payloads: {hits} read as the value they encode, {misses} as misses; {changed} of {originals.Count} mutated valid payloads were served as bytes other than the value first encoded (no checksum in format v1)");
+        // Issue #4: bytes the cache wrote, then damaged, read as a miss or (when the mutation
+        // left them as they were) as the value first encoded; never as other bytes.
+        var changed = damaged.Where(p => results[p.Key] is { } r && !r.AsSpan().SequenceEqual(p.Value)).Select(p => p.Key).ToArray();
+        var intact = damaged.Count(p => results[p.Key] is not null) - changed.Length;
+        output.WriteLine($"{cases.Count} payloads: {hits} read as the value they encode, {misses} as misses; of {damaged.Count} damaged payloads {intact} read as the value first encoded (mutation left them valid), {changed.Length} as other bytes; {resigned} re-signed");
+        Assert.True(changed.Length == 0, $"damaged payloads served as other bytes: cases {string.Join(", ", changed.Take(10))}");
         Assert.True(hits > 100 && misses > 1000, "the mix exercises both outcomes");
     }
 
@@ -98,8 +114,15 @@ public sealed class CorruptPayloadTests(RedisServerFixture redis, ITestOutputHel
             [],
             "ZS"u8.ToArray(),
             raw[..39],
+            raw[..40],                                                                                      // a value's header alone
+            raw[..^4],                                                                                      // a value without its checksum
             raw,
             lz4,
+            PayloadOracle.Build(PayloadFields.For(0, 5, 5) with { Checksum = 0 }, [1, 2, 3, 4, 5]),        // a wrong checksum
+            PayloadOracle.Build(PayloadFields.For(0, 5, 5) with { Format = 1, WithChecksum = false }, [1, 2, 3, 4, 5]), // format 1 (no checksum)
+            PayloadOracle.Build(PayloadFields.For(0, 5, 5) with { Format = 1 }, [1, 2, 3, 4, 5]),          // format 1 with a checksum
+            PayloadOracle.Build(PayloadFields.For(0, 0, 0) with { Flags = 1, WithChecksum = true }, []),    // a fence with a checksum
+            PayloadOracle.Build(PayloadFields.For(0, 0, 0) with { WithChecksum = false }, []),              // an empty value without one
             PayloadOracle.Build(PayloadFields.For(0, 0, 0), []),                                           // empty value
             PayloadOracle.Build(PayloadFields.For(1, 0, 0), []),                                           // empty LZ4 value
             PayloadOracle.Build(PayloadFields.For(0, 0, 0) with { Flags = 1 }, []),                        // a fence
@@ -110,7 +133,7 @@ public sealed class CorruptPayloadTests(RedisServerFixture redis, ITestOutputHel
             PayloadOracle.Build(PayloadFields.For(0, 5, 5) with { Reserved = 1 }, [1, 2, 3, 4, 5]),
             PayloadOracle.Build(PayloadFields.For(2, 5, 5), [1, 2, 3, 4, 5]),                              // unknown codec
             PayloadOracle.Build(PayloadFields.For(0, 5, 5) with { Dictionary = 1 }, [1, 2, 3, 4, 5]),      // raw with a dictionary
-            [.. lz4[..5], 7, .. lz4[6..]],                                                                  // LZ4 with an unknown dictionary
+            PayloadOracle.Resign([.. lz4[..5], 7, .. lz4[6..]]),                                            // LZ4 with an unknown dictionary
             PayloadOracle.Build(PayloadFields.For(0, 5, 5) with { Version = -1 }, [1, 2, 3, 4, 5]),
             PayloadOracle.Build(PayloadFields.For(0, 5, 5) with { Version = long.MaxValue }, [1, 2, 3, 4, 5]),
             PayloadOracle.Build(PayloadFields.For(0, 5, 4), [1, 2, 3, 4]),                                 // raw, lengths disagree
@@ -121,7 +144,7 @@ public sealed class CorruptPayloadTests(RedisServerFixture redis, ITestOutputHel
             PayloadOracle.Build(PayloadFields.For(0, MaxValueBytes + 1, MaxValueBytes + 1), new byte[MaxValueBytes + 1]), // one over
             PayloadOracle.Build(PayloadFields.For(1, int.MaxValue, 10), new byte[10]),                     // huge declared length
             PayloadOracle.Build(PayloadFields.For(1, MaxValueBytes, 10), new byte[10]),                    // LZ4 that cannot fill it
-            PayloadOracle.Build(PayloadFields.For(1, 1000, 10), [0xF0, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4, 5]), // LZ4 that overruns
+            PayloadOracle.Build(PayloadFields.For(1, 1000, 10), [0xF0, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4, 5]), // LZ4 that overruns (and is signed)
             PayloadOracle.Build(PayloadFields.For(1, 5, 5000), new byte[5000]),                            // LZ4 longer than its bound
             PayloadOracle.Build(PayloadFields.For(0, 5, 5) with { AbsoluteUnixMs = Now.AddSeconds(-1).ToUnixTimeMilliseconds() }, [1, 2, 3, 4, 5]),
             PayloadOracle.Build(PayloadFields.For(0, 5, 5) with { AbsoluteUnixMs = Now.ToUnixTimeMilliseconds() }, [1, 2, 3, 4, 5]),
@@ -225,7 +248,7 @@ public sealed class CorruptPayloadTests(RedisServerFixture redis, ITestOutputHel
                 return [.. p, .. new byte[random.Next(1, 64)]];
             case 4:
                 // An edge value in one length field.
-                int[] edges = [-1, 0, 1, int.MaxValue, int.MinValue, MaxValueBytes, MaxValueBytes + 1, p.Length - PayloadOracle.HeaderLength + 1];
+                int[] edges = [-1, 0, 1, int.MaxValue, int.MinValue, MaxValueBytes, MaxValueBytes + 1, p.Length - PayloadOracle.HeaderLength - PayloadOracle.ChecksumLength + 1];
                 BinaryPrimitives.WriteInt32BigEndian(p.AsSpan(random.Next(2) == 0 ? 16 : 20), edges[random.Next(edges.Length)]);
                 return p;
             case 5:
@@ -234,7 +257,7 @@ public sealed class CorruptPayloadTests(RedisServerFixture redis, ITestOutputHel
                 return p;
             case 6:
                 // Scrambled data of the right length.
-                random.NextBytes(p.AsSpan(PayloadOracle.HeaderLength));
+                random.NextBytes(p.AsSpan(PayloadOracle.HeaderLength, p.Length - PayloadOracle.HeaderLength - PayloadOracle.ChecksumLength));
                 return p;
             case 7:
                 // An edge value in an expiration field.

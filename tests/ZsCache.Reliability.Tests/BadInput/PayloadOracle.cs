@@ -3,7 +3,11 @@ using K4os.Compression.LZ4;
 
 namespace ZsCache.Reliability.Tests.BadInput;
 
-/// <summary>The header fields of a payload, as docs/redis-format.md lays them out.</summary>
+/// <summary>
+/// The header fields of a payload, as docs/redis-format.md lays them out, and how it ends:
+/// <see cref="WithChecksum"/> null for what the format says (values end with a checksum, fences
+/// do not), <see cref="Checksum"/> null for the right one.
+/// </summary>
 internal record struct PayloadFields(
     byte[] Magic,
     byte Format,
@@ -15,27 +19,31 @@ internal record struct PayloadFields(
     int OriginalLength,
     int DataLength,
     long AbsoluteUnixMs,
-    long SlidingMs)
+    long SlidingMs,
+    bool? WithChecksum = null,
+    uint? Checksum = null)
 {
     public static PayloadFields For(byte codec, int original, int data) =>
-        new("ZS"u8.ToArray(), 1, 0, codec, 0, 0, 1, original, data, 0, 0);
+        new("ZS"u8.ToArray(), 2, 0, codec, 0, 0, 1, original, data, 0, 0);
 }
 
 /// <summary>
-/// An independent reading of docs/redis-format.md (not the library's decoder): builds payloads
-/// field by field, and says what a cache with the given limits must return for a payload: the
-/// value it encodes, or a miss.
+/// An independent reading of docs/redis-format.md (not the library's decoder, nor its CRC):
+/// builds payloads field by field, and says what a cache with the given limits must return for
+/// a payload: the value it encodes, or a miss.
 /// </summary>
 internal static class PayloadOracle
 {
     public const int HeaderLength = 40;
+    public const int ChecksumLength = 4;
 
     private const long MaxUnixMs = 253_402_300_799_999;
     private const long MaxSlidingMs = long.MaxValue / TimeSpan.TicksPerMillisecond;
 
     public static byte[] Build(PayloadFields f, ReadOnlySpan<byte> data)
     {
-        var payload = new byte[HeaderLength + data.Length];
+        var trailer = f.WithChecksum ?? (f.Flags & 1) == 0;
+        var payload = new byte[HeaderLength + data.Length + (trailer ? ChecksumLength : 0)];
         f.Magic.AsSpan(0, Math.Min(2, f.Magic.Length)).CopyTo(payload);
         payload[2] = f.Format;
         payload[3] = f.Flags;
@@ -48,6 +56,24 @@ internal static class PayloadOracle
         BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(24), f.AbsoluteUnixMs);
         BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(32), f.SlidingMs);
         data.CopyTo(payload.AsSpan(HeaderLength));
+        if (trailer)
+        {
+            var covered = payload.Length - ChecksumLength;
+            BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(covered), f.Checksum ?? Crc32(payload.AsSpan(0, covered)));
+        }
+
+        return payload;
+    }
+
+    /// <summary>Rewrites the last four bytes as the checksum of the rest, as a writer that produced these bytes on purpose would.</summary>
+    public static byte[] Resign(byte[] payload)
+    {
+        if (payload.Length >= HeaderLength + ChecksumLength)
+        {
+            var covered = payload.Length - ChecksumLength;
+            BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(covered), Crc32(payload.AsSpan(0, covered)));
+        }
+
         return payload;
     }
 
@@ -69,13 +95,20 @@ internal static class PayloadOracle
     /// <summary>What a cache must return for <paramref name="payload"/>: the value, or null for a miss.</summary>
     public static byte[]? Expected(ReadOnlySpan<byte> payload, int maxValueBytes, DateTimeOffset now)
     {
-        if (payload.Length < HeaderLength || payload[0] != 'Z' || payload[1] != 'S' || payload[2] != 1
+        if (payload.Length < HeaderLength || payload[0] != 'Z' || payload[1] != 'S' || payload[2] != 2
             || (payload[3] & ~1) != 0 || payload[6] != 0 || payload[7] != 0)
         {
+            // Format 1 among them: it reads as a miss.
             return null;
         }
 
         var fence = (payload[3] & 1) != 0;
+        if (fence)
+        {
+            // A fence reads as a miss, valid or not.
+            return null;
+        }
+
         var codec = payload[4];
         var dictionary = payload[5];
         var version = BinaryPrimitives.ReadInt64BigEndian(payload[8..]);
@@ -86,7 +119,13 @@ internal static class PayloadOracle
         var maxData = maxValueBytes + (maxValueBytes / 255) + 16;
         if (version < 0 || original < 0 || original > maxValueBytes || dataLength < 0 || dataLength > maxData
             || absolute < 0 || absolute > MaxUnixMs || sliding < 0 || sliding > MaxSlidingMs
-            || dataLength != payload.Length - HeaderLength)
+            || (long)HeaderLength + dataLength + ChecksumLength != payload.Length)
+        {
+            return null;
+        }
+
+        var covered = payload.Length - ChecksumLength;
+        if (Crc32(payload[..covered]) != BinaryPrimitives.ReadUInt32BigEndian(payload[covered..]))
         {
             return null;
         }
@@ -97,9 +136,9 @@ internal static class PayloadOracle
             1 => dataLength <= original + (original / 255) + 16 && (original == 0 || dataLength > 0),
             _ => false,
         };
-        if (!consistent || fence || dictionary != 0)
+        if (!consistent || dictionary != 0)
         {
-            // A fence reads as a miss; a dictionary the cache does not know is refused.
+            // A dictionary the cache does not know is refused.
             return null;
         }
 
@@ -108,7 +147,7 @@ internal static class PayloadOracle
             return null;
         }
 
-        var data = payload[HeaderLength..];
+        var data = payload.Slice(HeaderLength, dataLength);
         if (codec == 0)
         {
             return data.ToArray();
@@ -116,5 +155,21 @@ internal static class PayloadOracle
 
         var value = new byte[original];
         return LZ4Codec.Decode(data, value) == original ? value : null;
+    }
+
+    /// <summary>CRC-32 as the format defines it (IEEE: reflected polynomial 0xEDB88320, all-ones start and end), a bit at a time.</summary>
+    public static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        var crc = uint.MaxValue;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
     }
 }

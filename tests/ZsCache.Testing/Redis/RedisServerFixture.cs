@@ -23,14 +23,15 @@ public enum RedisServerKind
 /// </summary>
 /// <remarks>
 /// Set the environment variable <c>ZSCACHE_TEST_SERVER</c> to <c>garnet</c> to use Garnet even
-/// when <c>redis-server</c> is installed. Tests that need a real process (kill, restart, pause)
-/// call <see cref="SkipUnlessProcess"/> first.
+/// when <c>redis-server</c> is installed; <see cref="GarnetServerFixture"/> always does. Tests
+/// that need a real process (kill, restart, pause) call <see cref="SkipUnlessProcess"/> first.
 /// </remarks>
-public sealed class RedisServerFixture : IAsyncLifetime
+public class RedisServerFixture : IAsyncLifetime
 {
     private const int PortAttempts = 5;
 
     private readonly IMessageSink? _diagnostics;
+    private readonly bool _garnetOnly;
     private string? _directory;
     private RedisServerProcess? _process;
     private GarnetServer? _garnet;
@@ -38,8 +39,17 @@ public sealed class RedisServerFixture : IAsyncLifetime
     /// <summary>Creates the fixture; the server starts in <see cref="InitializeAsync"/>.</summary>
     /// <param name="diagnostics">xunit's diagnostic sink (injected by xunit).</param>
     public RedisServerFixture(IMessageSink diagnostics)
+        : this(diagnostics, garnetOnly: false)
+    {
+    }
+
+    /// <summary>Creates the fixture, optionally running Garnet whatever is installed.</summary>
+    /// <param name="diagnostics">xunit's diagnostic sink.</param>
+    /// <param name="garnetOnly">True to run the embedded Garnet server even when <c>redis-server</c> is on PATH.</param>
+    protected RedisServerFixture(IMessageSink diagnostics, bool garnetOnly)
     {
         _diagnostics = diagnostics;
+        _garnetOnly = garnetOnly;
     }
 
     /// <summary>The server this fixture runs.</summary>
@@ -59,7 +69,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
     {
         var choice = Environment.GetEnvironmentVariable("ZSCACHE_TEST_SERVER");
         var executable = RedisServerProcess.FindOnPath("redis-server");
-        if (executable is not null && !string.Equals(choice, "garnet", StringComparison.OrdinalIgnoreCase))
+        if (executable is not null && !_garnetOnly && !string.Equals(choice, "garnet", StringComparison.OrdinalIgnoreCase))
         {
             Kind = RedisServerKind.RedisServer;
             _directory = Directory.CreateTempSubdirectory("zscache-redis-").FullName;
@@ -98,9 +108,11 @@ public sealed class RedisServerFixture : IAsyncLifetime
             }
         }
 
-        Say(executable is null
-            ? $"RedisServerFixture: redis-server is not on PATH; using embedded Garnet on {ConnectionString} (kill/restart/pause tests will skip)"
-            : $"RedisServerFixture: ZSCACHE_TEST_SERVER=garnet; using embedded Garnet on {ConnectionString}");
+        Say(_garnetOnly
+            ? $"{GetType().Name}: embedded Garnet on {ConnectionString}"
+            : executable is null
+                ? $"RedisServerFixture: redis-server is not on PATH; using embedded Garnet on {ConnectionString} (kill/restart/pause tests will skip)"
+                : $"RedisServerFixture: ZSCACHE_TEST_SERVER=garnet; using embedded Garnet on {ConnectionString}");
     }
 
     private static GarnetServer StartGarnet(int port)
