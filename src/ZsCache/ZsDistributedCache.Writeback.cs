@@ -225,7 +225,7 @@ public sealed partial class ZsDistributedCache
                     Version = value.Version,
                     AbsoluteTicks = absoluteTicks,
                     SlidingTicks = slidingTicks,
-                    DeadlineTicks = slidingTicks == 0 ? absoluteTicks : Math.Min(absoluteTicks, now.UtcTicks + slidingTicks),
+                    DeadlineTicks = slidingTicks == 0 ? absoluteTicks : Math.Min(absoluteTicks, SlideFrom(now.UtcTicks, slidingTicks)),
                     OriginalLength = value.OriginalLength,
                     DataLength = value.Data.Length,
                     Codec = value.Codec,

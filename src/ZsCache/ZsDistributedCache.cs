@@ -381,7 +381,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
                     sink.Commit(entry.OriginalLength);
                     if (entry.SlidingTicks != 0)
                     {
-                        entry.DeadlineTicks = Math.Min(entry.AbsoluteTicks, now + entry.SlidingTicks);
+                        entry.DeadlineTicks = Math.Min(entry.AbsoluteTicks, SlideFrom(now, entry.SlidingTicks));
                     }
 
                     entry.Flags |= EntryFlags.Referenced;
@@ -483,7 +483,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
 
                 if (entry.SlidingTicks != 0)
                 {
-                    entry.DeadlineTicks = Math.Min(entry.AbsoluteTicks, now + entry.SlidingTicks);
+                    entry.DeadlineTicks = Math.Min(entry.AbsoluteTicks, SlideFrom(now, entry.SlidingTicks));
                 }
 
                 entry.Flags |= EntryFlags.Referenced;
@@ -571,7 +571,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
             var hash = Hash(buffer.AsSpan(ObjectLayout.HeaderSize, keyLength));
             ObjectLayout.WriteHeader(buffer, hash, keyLength);
             var objectLength = dataOffset + dataLength;
-            var deadline = slidingTicks == 0 ? absoluteTicks : Math.Min(absoluteTicks, now.UtcTicks + slidingTicks);
+            var deadline = slidingTicks == 0 ? absoluteTicks : Math.Min(absoluteTicks, SlideFrom(now.UtcTicks, slidingTicks));
 
             var stored = new IndexEntry
             {
@@ -690,6 +690,9 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
             return entry.Version;
         }
     }
+
+    /// <summary><paramref name="now"/> plus a sliding window, saturating: a window of <see cref="TimeSpan.MaxValue"/> means "until the absolute expiration".</summary>
+    private static long SlideFrom(long now, long slidingTicks) => slidingTicks > long.MaxValue - now ? long.MaxValue : now + slidingTicks;
 
     private (long AbsoluteTicks, long SlidingTicks) ResolveExpiration(DistributedCacheEntryOptions options, DateTimeOffset now)
     {

@@ -149,6 +149,24 @@ public class ZsDistributedCacheTests
     }
 
     [Fact]
+    public async Task A_sliding_window_of_TimeSpan_MaxValue_never_lapses_and_survives_writeback()
+    {
+        // Regression: now + window overflowed, so the value read as expired at once.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var tier = new InMemoryTier();
+        using var cache = CacheFactory.Create(time, tier: tier);
+        var forever = new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.MaxValue };
+        cache.Set("k", [1, 2], forever);
+        time.Advance(TimeSpan.FromDays(3650));
+        Assert.Equal([1, 2], cache.Get("k"));
+        cache.Refresh("k");
+        await cache.ReclaimAsync(10_000);
+        Assert.Equal(0, cache.GetStatistics().EntriesInPool);
+        Assert.Equal([1, 2], await cache.GetAsync("k"));
+        Assert.Equal([1, 2], await cache.GetAsync("k"));
+    }
+
+    [Fact]
     public void Sliding_expiration_lapses_without_access()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
