@@ -11,6 +11,7 @@ using ZsCache.Benchmarks.Workload;
 //   pairs [--op get|tryget|set] [--caches baseline,zs]   interleaved, same-process ratios (robust on a loaded machine)
 //   policy [--pool-bytes 32M] [--requests N] [--workloads ...] [--repeats R] [--out DIR]  writeback policies vs MemoryDistributedCache (Policy/)
 //   faultin-pairs [--values small|medium] [--entries K] [--rounds R]  fault-in vs RedisCache Get, interleaved, with the steps between (Writeback/)
+//   faultin-local [--values small|medium] [--entries K] [--rounds R]  ZsCache's own fault-in cost, in-memory tier (no network)
 //   soak [--minutes N]                                   reliability load plus Redis faults (Soak/, docs/reliability.md)
 //   anything else                                        BenchmarkDotNet (BenchmarkSwitcher), e.g. --filter '*CacheBenchmarks*'
 //                                                        plus --caches, --entries, --zipf, --values, --pool-bytes (see BenchSettings)
@@ -27,6 +28,8 @@ switch (mode)
         return PairedRatios.Run(HarnessArgs.Parse(args[1..]));
     case "faultin-pairs":
         return ZsCache.Benchmarks.Writeback.FaultInPairs.Run(HarnessArgs.Parse(args[1..]));
+    case "faultin-local":
+        return ZsCache.Benchmarks.Writeback.FaultInLocal.Run(HarnessArgs.Parse(args[1..]));
     case "soak":
         return ZsCache.Soak.SoakCommand.Run(args[1..]);
     case "policy":
