@@ -31,7 +31,7 @@ public static class BenchSettings
     /// <summary>Zipf exponent of the key popularity used for Get and Set (default 0.9).</summary>
     public static double ZipfExponent => Read(ZipfVariable, 0.9);
 
-    /// <summary>Value sets: <c>mixed</c> (the whole corpus), <c>small</c> (≤ 1 KiB), <c>large</c> (≥ 8 KiB).</summary>
+    /// <summary>Value sets: <c>mixed</c> (the whole corpus), <c>small</c> (≤ 1 KiB), <c>medium</c> (4–8 KiB), <c>large</c> (≥ 8 KiB).</summary>
     public static IReadOnlyList<string> ValueSets =>
         (Environment.GetEnvironmentVariable(ValuesVariable) ?? "mixed")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -81,8 +81,9 @@ public static class BenchSettings
         {
             // Pre-filter on the target size (cheap), confirm on the generated value.
             "small" => i => corpus.TargetSize(i) <= 900 && corpus.Value(i).Length <= 1024,
+            "medium" => i => corpus.TargetSize(i) is >= 3800 and <= 8600 && corpus.Value(i).Length is >= 4096 and <= 8192,
             "large" => i => corpus.TargetSize(i) >= 8192 && corpus.Value(i).Length >= 8192,
-            _ => throw new ArgumentException($"unknown value set '{valueSet}' (mixed, small, large)"),
+            _ => throw new ArgumentException($"unknown value set '{valueSet}' (mixed, small, medium, large)"),
         };
         var indices = new long[count];
         int found = 0;

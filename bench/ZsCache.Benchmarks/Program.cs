@@ -10,6 +10,8 @@ using ZsCache.Benchmarks.Workload;
 //   memory-child --cache NAME ...                        (internal: one cache of the memory workload)
 //   pairs [--op get|tryget|set] [--caches baseline,zs]   interleaved, same-process ratios (robust on a loaded machine)
 //   policy [--pool-bytes 32M] [--requests N] [--workloads ...] [--repeats R] [--out DIR]  writeback policies vs MemoryDistributedCache (Policy/)
+//   faultin-pairs [--values small|medium] [--entries K] [--rounds R]  fault-in vs RedisCache Get, interleaved, with the steps between (Writeback/)
+//   faultin-local [--values small|medium] [--entries K] [--rounds R]  ZsCache's own fault-in cost, in-memory tier (no network)
 //   soak [--minutes N]                                   reliability load plus Redis faults (Soak/, docs/reliability.md)
 //   anything else                                        BenchmarkDotNet (BenchmarkSwitcher), e.g. --filter '*CacheBenchmarks*'
 //                                                        plus --caches, --entries, --zipf, --values, --pool-bytes (see BenchSettings)
@@ -24,6 +26,10 @@ switch (mode)
         return MemoryChild.Run(HarnessArgs.Parse(args[1..]));
     case "pairs":
         return PairedRatios.Run(HarnessArgs.Parse(args[1..]));
+    case "faultin-pairs":
+        return ZsCache.Benchmarks.Writeback.FaultInPairs.Run(HarnessArgs.Parse(args[1..]));
+    case "faultin-local":
+        return ZsCache.Benchmarks.Writeback.FaultInLocal.Run(HarnessArgs.Parse(args[1..]));
     case "soak":
         return ZsCache.Soak.SoakCommand.Run(args[1..]);
     case "policy":
