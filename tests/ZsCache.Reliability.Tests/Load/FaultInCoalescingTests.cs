@@ -5,12 +5,12 @@ using ZsCache.Testing.Redis;
 namespace ZsCache.Reliability.Tests.Load;
 
 /// <summary>
-/// BUG found by the load test (stale reads under 64 clients), pinned here deterministically.
+/// Regression for a bug found by the load test (stale reads under 64 clients), pinned deterministically.
 /// Concurrent readers of a written-back key share one fault-in (<c>_faultIns</c>). A reader that
 /// begins after a <c>RemoveAsync</c> completed can join a fault-in that read Redis before the
 /// remove's fence landed; by the time that fetch checks the local fences, the fence has been
 /// confirmed and dropped from <c>_pendingFences</c>, so nothing stops the old value, and the
-/// late reader gets the removed value. Expected to FAIL until src is fixed.
+/// late reader got the removed value. Fixed: a Set or Remove detaches the key's in-flight fetch.
 /// </summary>
 public sealed class FaultInCoalescingTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
 {
@@ -52,13 +52,13 @@ public sealed class FaultInCoalescingTests(RedisServerFixture redis) : IClassFix
 }
 
 /// <summary>
-/// BUG found by the fault tests (stale reads after a synchronous Remove while connections were
+/// Regression for a bug found by the fault tests (stale reads after a synchronous Remove while connections were
 /// dropped or Redis was full), pinned here deterministically. A fault-in checks the local fence
 /// (<c>_pendingFences</c>) only after its Redis read returned. When the remove's fence lands in
 /// Redis just after the read ran there, and is confirmed (and dropped from <c>_pendingFences</c>)
 /// before the fault-in looks, neither guard sees the old value: Redis answered before the fence,
-/// the local fence is already gone. A read that began after <c>Remove</c> returned then gets the
-/// removed value. Expected to FAIL until src is fixed (e.g. take the local fence before the read).
+/// the local fence is already gone. A read that began after <c>Remove</c> returned then got the
+/// removed value. Fixed: the fault-in takes the key's pending fence before the read.
 /// </summary>
 public sealed class FaultInFenceCheckTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
 {
