@@ -361,6 +361,24 @@ public sealed partial class ZsDistributedCache
         return false;
     }
 
+    /// <summary>The key hash and index shard of a pool object; false when the object was freed meanwhile.</summary>
+    private bool TryLocate(ZsHandle handle, out int hash, out IndexShard shard)
+    {
+        try
+        {
+            hash = _pool.Read(handle, 0, static (obj, _) => ObjectLayout.ReadHash(obj));
+        }
+        catch (ZsPoolException)
+        {
+            hash = 0;
+            shard = null!;
+            return false;
+        }
+
+        shard = ShardFor(hash);
+        return true;
+    }
+
     private bool EvictOneOf(ZsHandle[] candidates)
     {
         var tierServes = _tier is not null && _tier.IsAvailable;
@@ -368,18 +386,12 @@ public sealed partial class ZsDistributedCache
         {
             foreach (var handle in candidates)
             {
-                int hash;
-                try
-                {
-                    hash = _pool.Read(handle, 0, static (obj, _) => ObjectLayout.ReadHash(obj));
-                }
-                catch (ZsPoolException)
+                if (!TryLocate(handle, out var hash, out var shard))
                 {
                     // Freed since the snapshot: its slot is free already, which is all we wanted.
                     return true;
                 }
 
-                var shard = ShardFor(hash);
                 lock (shard.Lock)
                 {
                     var slot = shard.FindByHandle(hash, handle);
@@ -469,18 +481,12 @@ public sealed partial class ZsDistributedCache
             var now = _time.GetUtcNow();
             foreach (var handle in reclaim.Handles)
             {
-                int hash;
-                try
-                {
-                    hash = _pool.Read(handle, 0, static (obj, _) => ObjectLayout.ReadHash(obj));
-                }
-                catch (ZsPoolException)
+                if (!TryLocate(handle, out var hash, out var shard))
                 {
                     // Freed by a Remove or an overwrite since reclaim began: its handle is deferred, its object gone.
                     continue;
                 }
 
-                var shard = ShardFor(hash);
                 lock (shard.Lock)
                 {
                     var slot = shard.FindByHandle(hash, handle);

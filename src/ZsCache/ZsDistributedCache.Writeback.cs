@@ -56,29 +56,27 @@ public sealed partial class ZsDistributedCache
     /// <summary>A value fetched from the tier, decoded once and checked; shared by concurrent readers.</summary>
     private sealed record FaultIn(byte[] Value);
 
+    /// <summary>Where a fetch finds its own entry in <see cref="_faultIns"/>, to take it out before it completes.</summary>
+    private sealed class FetchSlot
+    {
+        public Lazy<Task<FaultIn?>>? Lazy;
+    }
+
     private Task<FaultIn?> FetchShared(string key)
     {
-        var lazy = _faultIns.GetOrAdd(key, static (k, self) => new Lazy<Task<FaultIn?>>(() => self.FetchAndAdmitAsync(k)), this);
-        var task = lazy.Value;
-        if (task.IsCompleted)
-        {
-            _faultIns.TryRemove(new KeyValuePair<string, Lazy<Task<FaultIn?>>>(key, lazy));
-        }
-        else
-        {
-            _ = task.ContinueWith(
-                static (_, state) =>
-                {
-                    var (self, k, l) = ((ZsDistributedCache, string, Lazy<Task<FaultIn?>>))state!;
-                    self._faultIns.TryRemove(new KeyValuePair<string, Lazy<Task<FaultIn?>>>(k, l));
-                },
-                (this, key, lazy),
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-        }
-
-        return task;
+        // A fetch takes itself out of _faultIns before its task completes (FetchAndAdmitAsync's
+        // finally), so a read that begins after another read returned never joins the fetch
+        // that answered it, however the continuations of that answer are scheduled.
+        var lazy = _faultIns.GetOrAdd(
+            key,
+            static (k, self) =>
+            {
+                var slot = new FetchSlot();
+                slot.Lazy = new Lazy<Task<FaultIn?>>(() => self.FetchAndAdmitAsync(k, slot));
+                return slot.Lazy;
+            },
+            this);
+        return lazy.Value;
     }
 
     /// <summary>Detaches an in-flight fetch of <paramref name="key"/> so later readers start their own.</summary>
@@ -115,7 +113,7 @@ public sealed partial class ZsDistributedCache
         return true;
     }
 
-    private async Task<FaultIn?> FetchAndAdmitAsync(string key)
+    private async Task<FaultIn?> FetchAndAdmitAsync(string key, FetchSlot slot)
     {
         // No Task.Yield: the fetch runs on the caller's thread up to its network wait, so a
         // synchronous Get blocks on the reply alone, not on a thread-pool hop as well (about
@@ -177,6 +175,10 @@ public sealed partial class ZsDistributedCache
             // The tier promises not to throw for its own faults; anything else must not reach the caller either.
             Log.FaultInFailed(_logger, ex);
             return null;
+        }
+        finally
+        {
+            _faultIns.TryRemove(new KeyValuePair<string, Lazy<Task<FaultIn?>>>(key, slot.Lazy!));
         }
     }
 

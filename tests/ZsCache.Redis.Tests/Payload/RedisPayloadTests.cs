@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Text;
 using ZsCache.Redis.Internal;
+using ZsCache.Testing.Payload;
 using ZsCache.Writeback;
 
 namespace ZsCache.Redis.Tests.Payload;

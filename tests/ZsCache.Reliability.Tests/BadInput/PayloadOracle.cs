@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using K4os.Compression.LZ4;
+using ZsCache.Testing.Payload;
 
 namespace ZsCache.Reliability.Tests.BadInput;
 
@@ -59,7 +60,7 @@ internal static class PayloadOracle
         if (trailer)
         {
             var covered = payload.Length - ChecksumLength;
-            BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(covered), f.Checksum ?? Crc32(payload.AsSpan(0, covered)));
+            BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(covered), f.Checksum ?? Crc32Reference.Compute(payload.AsSpan(0, covered)));
         }
 
         return payload;
@@ -71,7 +72,7 @@ internal static class PayloadOracle
         if (payload.Length >= HeaderLength + ChecksumLength)
         {
             var covered = payload.Length - ChecksumLength;
-            BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(covered), Crc32(payload.AsSpan(0, covered)));
+            BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(covered), Crc32Reference.Compute(payload.AsSpan(0, covered)));
         }
 
         return payload;
@@ -125,7 +126,7 @@ internal static class PayloadOracle
         }
 
         var covered = payload.Length - ChecksumLength;
-        if (Crc32(payload[..covered]) != BinaryPrimitives.ReadUInt32BigEndian(payload[covered..]))
+        if (Crc32Reference.Compute(payload[..covered]) != BinaryPrimitives.ReadUInt32BigEndian(payload[covered..]))
         {
             return null;
         }
@@ -155,21 +156,5 @@ internal static class PayloadOracle
 
         var value = new byte[original];
         return LZ4Codec.Decode(data, value) == original ? value : null;
-    }
-
-    /// <summary>CRC-32 as the format defines it (IEEE: reflected polynomial 0xEDB88320, all-ones start and end), a bit at a time.</summary>
-    public static uint Crc32(ReadOnlySpan<byte> bytes)
-    {
-        var crc = uint.MaxValue;
-        foreach (var b in bytes)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }
