@@ -365,7 +365,17 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
 
                     var expired = now >= entry.DeadlineTicks;
                     var destination = expired ? [] : sink.GetSpan(entry.OriginalLength);
-                    var result = _pool.Read(entry.Handle, new DecodeState(keyBytes, destination, entry.Codec, expired), DecodeFromPool);
+                    DecodeResult result;
+                    var obj = _pool.EnterRead(entry.Handle, out var page);
+                    try
+                    {
+                        result = DecodeFromPool(obj, new DecodeState(keyBytes, destination, entry.Codec, expired));
+                    }
+                    finally
+                    {
+                        ZsPool.ExitRead(page);
+                    }
+
                     if (result == DecodeResult.OtherKey)
                     {
                         continue;
