@@ -345,7 +345,9 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
         var shard = ShardFor(hash);
         try
         {
-            var now = _time.GetUtcNow().UtcTicks;
+            // Read only for an entry that can expire: an entry without a deadline never needs
+            // the clock, and a clock read costs about as much as the rest of the lookup.
+            long now = 0;
             lock (shard.Lock)
             {
                 for (var slot = shard.First(hash); slot >= 0; slot = shard[slot].Next)
@@ -356,9 +358,24 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
                         continue;
                     }
 
+                    if (now == 0 && (entry.DeadlineTicks != long.MaxValue || entry.SlidingTicks != 0))
+                    {
+                        now = _time.GetUtcNow().UtcTicks;
+                    }
+
                     var expired = now >= entry.DeadlineTicks;
                     var destination = expired ? [] : sink.GetSpan(entry.OriginalLength);
-                    var result = _pool.Read(entry.Handle, new DecodeState(keyBytes, destination, entry.Codec, expired), DecodeFromPool);
+                    DecodeResult result;
+                    var obj = _pool.EnterRead(entry.Handle, out var page);
+                    try
+                    {
+                        result = DecodeFromPool(obj, new DecodeState(keyBytes, destination, entry.Codec, expired));
+                    }
+                    finally
+                    {
+                        ZsPool.ExitRead(page);
+                    }
+
                     if (result == DecodeResult.OtherKey)
                     {
                         continue;

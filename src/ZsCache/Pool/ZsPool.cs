@@ -389,6 +389,23 @@ internal sealed partial class ZsPool : IDisposable
     }
 
     /// <summary>
+    /// The object's bytes in place, with the zspage's read guard held until
+    /// <see cref="ExitRead"/>: the same protection as <see cref="Read{TState, TResult}"/>, for a hot
+    /// caller that would otherwise pay a delegate call and a state copy per read. The caller must
+    /// call <see cref="ExitRead"/> with <paramref name="page"/> in a <c>finally</c>, must not call
+    /// into the pool before then, and must not keep the span past it.
+    /// </summary>
+    /// <exception cref="ZsPoolException">The handle is null, unknown or freed.</exception>
+    public ReadOnlySpan<byte> EnterRead(ZsHandle handle, out ZsPage page)
+    {
+        page = EnterObjectGuard(handle, out int offset, out int length);
+        return new ReadOnlySpan<byte>(page.Buffer, offset, length);
+    }
+
+    /// <summary>Leaves the read guard <see cref="EnterRead"/> took.</summary>
+    public static void ExitRead(ZsPage page) => page.Guard.ExitRead();
+
+    /// <summary>
     /// Moves the object's zspage to the LRU front, as an allocation in it would. The pool
     /// never calls it itself (the cache decides whether reads should count as use). A zspage
     /// under reclaim is not on the LRU and is left alone.
