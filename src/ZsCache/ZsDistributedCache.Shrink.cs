@@ -167,7 +167,15 @@ public sealed partial class ZsDistributedCache
 
             while (_pool.TotalBytes > target && budget-- > 0 && !cancellationToken.IsCancellationRequested)
             {
-                var drop = _tier is null || !_tier.AcceptsWrites;
+                var drop = _tier is null || !_tier.IsAvailable;
+                if (!drop && !_tier!.AcceptsWrites)
+                {
+                    // A refusal found during the pass: the next pass holds the pool still. Turning
+                    // the rest of this one into drops would lose zspages of values the tier would
+                    // have taken a second later.
+                    break;
+                }
+
                 if (drop && _tier is not null && !_warnedDropping)
                 {
                     _warnedDropping = true;
@@ -227,7 +235,13 @@ public sealed partial class ZsDistributedCache
             var freed = 0;
             for (var i = 0; i < zspages; i++)
             {
-                var step = await ReclaimOneAsync(_tier is null || !_tier.AcceptsWrites, cancellationToken).ConfigureAwait(false);
+                var drop = _tier is null || !_tier.IsAvailable;
+                if (!drop && !_tier!.AcceptsWrites)
+                {
+                    break;
+                }
+
+                var step = await ReclaimOneAsync(drop, cancellationToken).ConfigureAwait(false);
                 if (step.NothingToReclaim)
                 {
                     break;
@@ -345,7 +359,7 @@ public sealed partial class ZsDistributedCache
     {
         for (var attempt = 0; attempt < MaxFruitlessInlineReclaims; attempt++)
         {
-            var candidates = _pool.ObjectsOfFullestZspage(size);
+            var candidates = _pool.ObjectsOfColdZspage(size);
             if (candidates.Length == 0 || !EvictOneOf(candidates))
             {
                 break;

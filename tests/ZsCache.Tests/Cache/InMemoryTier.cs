@@ -41,6 +41,9 @@ internal sealed class InMemoryTier : IZsWritebackTier
 
     public bool AcceptsWrites => IsAvailable && !(RefuseWrites && AdvertiseRefusal);
 
+    /// <summary>When true, the first refused write sets <see cref="AdvertiseRefusal"/>: the tier learns of the refusal as the Redis tier does.</summary>
+    public bool LearnsRefusal { get; set; }
+
     /// <summary>Keys whose writes the tier refuses.</summary>
     public HashSet<string> Refuse { get; } = [];
 
@@ -69,6 +72,7 @@ internal sealed class InMemoryTier : IZsWritebackTier
             Interlocked.Increment(ref Writes);
             if (Failing || RefuseWrites || Refuse.Contains(item.Key))
             {
+                AdvertiseRefusal |= RefuseWrites && LearnsRefusal;
                 item.Outcome = ZsWritebackOutcome.Failed;
                 continue;
             }

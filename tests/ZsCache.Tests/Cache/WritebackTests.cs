@@ -386,6 +386,37 @@ public class WritebackTests
     }
 
     [Fact]
+    public async Task A_refusal_found_during_a_shrink_pass_ends_the_pass_instead_of_dropping_zspages()
+    {
+        // The first writeback of the pass is refused; from then on the tier says it takes no
+        // writes, but it still serves reads. Dropping the rest of the pass's zspages would lose
+        // their values for good.
+        var (cache, tier, _) = Create(o => o.MaxPoolBytes = ZsCacheOptions.MinPoolBytes);
+        using var _c = cache;
+        var pause = cache.PauseShrinker();
+        for (var i = 0; cache.Pool.TotalBytes < ZsCacheOptions.MinPoolBytes * 9 / 10; i++)
+        {
+            await cache.SetAsync("k" + i, CacheFactory.JsonLike(i, 1000 + (i * 131 % 3000)), NoExpiry);
+        }
+
+        Assert.True(cache.Pool.TotalBytes > cache.ShrinkTarget(), "the pool is over the shrink target");
+        var entries = cache.GetStatistics().EntriesInPool;
+        var bytes = cache.Pool.TotalBytes;
+        tier.RefuseWrites = true;
+        tier.LearnsRefusal = true;
+        pause.Dispose();
+
+        await cache.ShrinkAsync();
+        Assert.True(tier.Writes > 0, "the pass tried a writeback");
+        Assert.False(tier.AcceptsWrites);
+        Assert.Equal(0, await cache.ReclaimAsync(8));
+        await cache.ShrinkAsync();
+
+        Assert.Equal(entries, cache.GetStatistics().EntriesInPool);
+        Assert.Equal(bytes, cache.Pool.TotalBytes);
+    }
+
+    [Fact]
     public async Task A_synchronous_Set_that_bypassed_the_pool_is_readable_when_it_returns()
     {
         var (cache, tier, _) = Create(o => o.MaxPoolBytes = ZsCacheOptions.MinPoolBytes);
