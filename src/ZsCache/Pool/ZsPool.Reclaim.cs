@@ -12,14 +12,19 @@ internal sealed partial class ZsPool
     /// tries look at the eight coldest zspages.</summary>
     public const int ReclaimRetries = 8;
 
+    /// <summary>LRU entries <see cref="ObjectsOfColdZspage"/> looks at, from the tail, for a zspage of the class.</summary>
+    private const int ColdZspageScan = 256;
+
     /// <summary>
     /// The live objects of one zspage of the class that holds <paramref name="size"/>-byte
-    /// objects: the fullest one, so that freeing any of them makes room for such an object.
-    /// For a caller that must free objects one at a time rather than a zspage at once (objects
-    /// nobody else holds, when the writeback tier takes no writes). A snapshot: any of them may
-    /// be freed meanwhile. Empty when the class has no zspage outside reclaim.
+    /// objects, for a caller that must free objects one at a time rather than a zspage at once
+    /// (objects nobody else holds, when the writeback tier takes no writes); freeing any of them
+    /// makes room for such an object. The class's zspage nearest the LRU tail among the coldest
+    /// <see cref="ColdZspageScan"/>, so the values given up are old ones; failing that the
+    /// fullest (the head of a fullness list is the zspage filled last, the hottest). A snapshot:
+    /// any of them may be freed meanwhile. Empty when the class has no zspage outside reclaim.
     /// </summary>
-    public ZsHandle[] ObjectsOfFullestZspage(int size)
+    public ZsHandle[] ObjectsOfColdZspage(int size)
     {
         ThrowIfDisposed();
         if (size < 1 || size > MaxObjectBytes)
@@ -30,26 +35,42 @@ internal sealed partial class ZsPool
         ZsSizeClass cls = ClassFor(size);
         lock (cls.Lock)
         {
-            for (int group = ZsSizeClass.FullnessFull; group > ZsSizeClass.FullnessEmpty; group--)
+            ZsPage? chosen = null;
+            lock (_lruLock)
             {
-                if (cls.HeadOf(group) is not { } page)
+                var page = _lruTail;
+                for (var i = 0; i < ColdZspageScan && page is not null; i++, page = page.LruPrev)
                 {
-                    continue;
+                    // Fullness and UnderReclaim belong to the class lock, held: a page of this
+                    // class on a fullness list is outside reclaim and holds objects.
+                    if (page.Class == cls && page.Fullness > ZsSizeClass.FullnessEmpty)
+                    {
+                        chosen = page;
+                        break;
+                    }
                 }
-
-                var indices = new List<int>(page.InUse);
-                page.CollectLiveHandleIndices(indices);
-                var handles = new ZsHandle[indices.Count];
-                for (int i = 0; i < handles.Length; i++)
-                {
-                    handles[i] = ZsHandle.Create(indices[i], _handles.GetEntry(indices[i]).Generation);
-                }
-
-                return handles;
             }
-        }
 
-        return [];
+            for (int group = ZsSizeClass.FullnessFull; chosen is null && group > ZsSizeClass.FullnessEmpty; group--)
+            {
+                chosen = cls.HeadOf(group);
+            }
+
+            if (chosen is null)
+            {
+                return [];
+            }
+
+            var indices = new List<int>(chosen.InUse);
+            chosen.CollectLiveHandleIndices(indices);
+            var handles = new ZsHandle[indices.Count];
+            for (int i = 0; i < handles.Length; i++)
+            {
+                handles[i] = ZsHandle.Create(indices[i], _handles.GetEntry(indices[i]).Generation);
+            }
+
+            return handles;
+        }
     }
 
     /// <summary>

@@ -310,31 +310,40 @@ public class PoolReclaimTests
     }
 
     [Fact]
-    public void ObjectsOfFullestZspage_lists_the_live_objects_of_one_zspage_of_the_class_and_nothing_for_an_empty_class()
+    public void ObjectsOfColdZspage_lists_the_live_objects_of_the_coldest_zspage_of_the_class_and_nothing_for_an_empty_class()
     {
         using var pool = new ZsPool(MiB, 4096);
-        Assert.Empty(pool.ObjectsOfFullestZspage(100));
+        Assert.Empty(pool.ObjectsOfColdZspage(100));
         var handles = new List<ZsHandle>();
-        for (var i = 0; i < 200; i++)
+        for (var i = 0; i < 2000; i++)
         {
             Assert.True(pool.TryMalloc(100, out var h));
             handles.Add(h);
         }
 
-        // Free some of the first zspage: the full ones come first.
+        // The first zspage filled is the coldest, even with a hole in it; the zspage being filled
+        // last (the head of its fullness list) would be the hottest.
         pool.Free(handles[0]);
-        var victims = pool.ObjectsOfFullestZspage(100);
+        var victims = pool.ObjectsOfColdZspage(100);
         Assert.NotEmpty(victims);
+        Assert.Contains(handles[1], victims);
+        Assert.DoesNotContain(handles[0], victims);
+        Assert.DoesNotContain(handles[^1], victims);
         Assert.All(victims, h => Assert.True(pool.IsLive(h)));
         Assert.All(victims, h => Assert.Equal(100, pool.GetLength(h)));
-        Assert.DoesNotContain(handles[0], victims);
+
+        // A read moves its zspage to the LRU front: the next coldest is offered instead.
+        pool.Touch(handles[1]);
+        var next = pool.ObjectsOfColdZspage(100);
+        Assert.DoesNotContain(handles[1], next);
+        Assert.Contains(handles[victims.Length + 1], next);
 
         // Freeing any one of them makes room in the class without a new zspage.
         var before = pool.TotalBytes;
-        pool.Free(victims[^1]);
+        pool.Free(next[^1]);
         Assert.True(pool.TryMalloc(100, out _));
         Assert.Equal(before, pool.TotalBytes);
-        Assert.Empty(pool.ObjectsOfFullestZspage(3000));
-        Assert.Throws<ArgumentOutOfRangeException>(() => pool.ObjectsOfFullestZspage(0));
+        Assert.Empty(pool.ObjectsOfColdZspage(3000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.ObjectsOfColdZspage(0));
     }
 }
