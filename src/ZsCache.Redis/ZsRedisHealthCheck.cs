@@ -32,10 +32,10 @@ public sealed class ZsRedisHealthCheck : IHealthCheck
                 data: new Dictionary<string, object> { ["circuit"] = circuit.ToString() });
         }
 
-        if (_tier.RefusingWrites)
+        if (_tier.InWriteRefusal)
         {
             return HealthCheckResult.Degraded(
-                "Redis refuses writes (full, read-only or failing to persist): values are still read from it; cold entries are dropped instead of written back.",
+                "Redis refuses writes (full, read-only or failing to persist): values are still read from it; the pool keeps what it holds and new values that find no room are not cached.",
                 data: new Dictionary<string, object> { ["circuit"] = circuit.ToString(), ["writes"] = "refused" });
         }
 

@@ -46,6 +46,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Redis writeback circuit half-open; probing.")]
     public static partial void CircuitHalfOpened(ILogger logger);
 
-    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Redis refuses writes ({Reason}); for {Pause} the cache drops cold entries instead of writing them back, and keeps reading from Redis.")]
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Redis refuses writes ({Reason}); until it takes one again (tried every {Pause}) the pool keeps what it holds, a store that finds no room evicts one value of its size or is not cached, and the cache keeps reading from Redis.")]
     public static partial void WritesRefused(ILogger logger, string reason, TimeSpan pause);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "Redis takes writes again; writeback resumes.")]
+    public static partial void WritesAcceptedAgain(ILogger logger);
 }

@@ -96,6 +96,14 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     /// <summary>True while Redis is known to refuse writes (full, read-only, failing to persist).</summary>
     internal bool RefusingWrites => Environment.TickCount64 < Volatile.Read(ref _writesRefusedUntil);
 
+    /// <summary>
+    /// True from a refused write until a write succeeds again: the episode, not the pause
+    /// between probes, so the log line and the health check do not flap once a second.
+    /// </summary>
+    internal bool InWriteRefusal => Volatile.Read(ref _refusalEpisode) != 0;
+
+    private int _refusalEpisode;
+
     /// <summary>The breaker's state, for the health check.</summary>
     internal CircuitState CircuitState => _circuit.CircuitState;
 
@@ -160,31 +168,56 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
         IsTransient(exception) || (exception is RedisServerException server && !IsWrongType(server) && !IsWriteRefusal(server));
 
     /// <summary>Errors of a server that refuses writes and still serves reads: full with noeviction, a read-only replica, a failing RDB save.</summary>
-    private static bool IsWriteRefusal(RedisServerException exception) =>
-        exception.Message.StartsWith("OOM", StringComparison.Ordinal)
-        || exception.Message.StartsWith("READONLY", StringComparison.Ordinal)
-        || exception.Message.StartsWith("MISCONF", StringComparison.Ordinal);
+    private static bool IsWriteRefusal(RedisServerException exception) => WriteRefusalCode(exception) is not null;
 
     /// <summary>
-    /// After a refused write, stops offering writes for a break (as the breaker would) so the
-    /// cache drops cold entries locally. True when the refusal was already known: its failure
-    /// then needs no log line of its own (a full Redis fails every queued fence).
+    /// The error code of a write refusal, or null. A refusal inside a script arrives bare on
+    /// Redis 7 ("OOM command not allowed ...") and wrapped on Redis 6 ("ERR Error running
+    /// script ...: -OOM command not allowed ..."): both count.
+    /// </summary>
+    internal static string? WriteRefusalCode(RedisServerException exception)
+    {
+        foreach (var code in (ReadOnlySpan<string>)["OOM", "READONLY", "MISCONF"])
+        {
+            var message = exception.Message;
+            if ((message.StartsWith(code, StringComparison.Ordinal) && message.Length > code.Length && message[code.Length] == ' ')
+                || message.Contains($"-{code} ", StringComparison.Ordinal))
+            {
+                return code;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// After a refused write, stops offering writes for a break (as the breaker would, but reads
+    /// go on) and logs the first refusal of the episode. True for a refusal: its failure needs no
+    /// log line of its own (a full Redis fails every queued fence).
     /// </summary>
     private bool NoteIfWritesRefused(Exception exception)
     {
-        if (exception is not RedisServerException server || !IsWriteRefusal(server))
+        if (exception is not RedisServerException server || WriteRefusalCode(server) is not { } code)
         {
             return false;
         }
 
-        var known = RefusingWrites;
         Volatile.Write(ref _writesRefusedUntil, Environment.TickCount64 + (long)WriteRefusalPause.TotalMilliseconds);
-        if (!known)
+        if (Interlocked.Exchange(ref _refusalEpisode, 1) == 0)
         {
-            Log.WritesRefused(_logger, server.Message.Split(' ', 2)[0], WriteRefusalPause);
+            Log.WritesRefused(_logger, code, WriteRefusalPause);
         }
 
-        return known;
+        return true;
+    }
+
+    /// <summary>Ends a write-refusal episode once Redis has taken a write.</summary>
+    private void NoteWriteTaken()
+    {
+        if (Volatile.Read(ref _refusalEpisode) != 0 && Interlocked.Exchange(ref _refusalEpisode, 0) != 0)
+        {
+            Log.WritesAcceptedAgain(_logger);
+        }
     }
 
     private static bool IsWrongType(RedisServerException exception) =>
@@ -224,6 +257,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 static (state, token) => state.Tier.WriteAttemptAsync(state.Batch, token),
                 (Tier: this, Batch: batch),
                 cancellationToken).ConfigureAwait(false);
+            NoteWriteTaken();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -374,6 +408,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 },
                 (Tier: this, Key: KeyOf(key), Payload: payload, LifetimeMs: lifetimeMs),
                 cancellationToken).ConfigureAwait(false);
+            NoteWriteTaken();
             return true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

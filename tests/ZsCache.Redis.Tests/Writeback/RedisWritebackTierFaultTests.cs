@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Polly.CircuitBreaker;
+using StackExchange.Redis;
+using ZsCache.Redis.Internal;
 using ZsCache.Testing.Redis;
 using ZsCache.Writeback;
 
@@ -56,9 +58,26 @@ public sealed class RedisWritebackTierFaultTests(RedisServerFixture server) : IC
         }
 
         await TierHarness.EventuallyAsync(() => Task.FromResult(h.Tier.AcceptsWrites), TimeSpan.FromSeconds(10), "writes are offered again after the break");
+        // Between probes the episode goes on: health does not flap back to Healthy each second.
+        Assert.Equal(HealthStatus.Degraded, (await check.CheckHealthAsync(context)).Status);
         Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("after", 100)));
         Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(context)).Status);
+        Assert.Single(h.Warnings(13));
+        Assert.Single(h.Logs.Records, r => r.EventId.Id == 14);
     }
+
+    [Theory]
+    [InlineData("OOM command not allowed when used memory > 'maxmemory'.", "OOM")]
+    [InlineData("OOM command not allowed when used memory > 'maxmemory'. script: 1f2e, on @user_script:1.", "OOM")]
+    [InlineData("ERR Error running script (call to f_1f2e): @user_script:1: @user_script: 1: -OOM command not allowed when used memory > 'maxmemory'.", "OOM")]
+    [InlineData("READONLY You can't write against a read only replica.", "READONLY")]
+    [InlineData("ERR Error running script (call to f_1f2e): @user_script:1: @user_script: 1: -READONLY You can't write against a read only replica.", "READONLY")]
+    [InlineData("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk.", "MISCONF")]
+    [InlineData("ERR unknown command 'OOMKILL'", null)]
+    [InlineData("OOMISH is not a refusal", null)]
+    [InlineData("WRONGTYPE Operation against a key holding the wrong kind of value", null)]
+    public void Write_refusals_are_recognised_bare_and_wrapped_in_a_script_error(string message, string? code) =>
+        Assert.Equal(code, RedisWritebackTier.WriteRefusalCode(new RedisServerException(message)));
 
     [SkippableFact]
     public async Task Killed_redis_fails_fast_without_throwing_opens_the_breaker_and_recovers_after_restart()
