@@ -91,10 +91,13 @@ internal static class RedisScripts
     /// <item><description>Something of a smaller version, a fence of the same version, or nothing of
     /// ours: the fence replaces it for the fence lifetime.</description></item>
     /// <item><description>A newer version, or the value of the same version: it stays, as it already keeps
-    /// older stores out, but only while it lives; when it would expire before the fence lifetime, a
-    /// fence of its own version takes its place for the fence lifetime (losing a value that had
-    /// less than a fence lifetime to live), so the promise holds for the whole lifetime. A value
-    /// without expiry (PTTL -1) stays as it is.</description></item>
+    /// older stores out, but only while it lives; when it would expire before the fence lifetime, the
+    /// promise must still hold for the whole lifetime. A fence, or a value whose header fully states
+    /// its expiry (an absolute expiration, no sliding window: readers check it against their own
+    /// clock), is kept longer with PEXPIRE, so a value the cache just wrote (a store that bypassed
+    /// the pool) is not lost. A sliding value (whose deadline only its Redis TTL tracks) gives way
+    /// to a fence of its own version for the fence lifetime. A value without expiry (PTTL -1) stays
+    /// as it is.</description></item>
     /// </list>
     /// </remarks>
     public const string Fence = Compare + """
@@ -103,10 +106,17 @@ internal static class RedisScripts
         if ours(head) then
           local old = string.sub(head, 9, 16)
           local c = compare(old, string.sub(fence, 9, 16))
-          if c > 0 or (c == 0 and string.byte(head, 4) % 2 == 0) then
+          local fenced = string.byte(head, 4) % 2 == 1
+          if c > 0 or (c == 0 and not fenced) then
             local left = redis.call('PTTL', key)
             if left >= 0 and left < life then
-              redis.call('SET', key, string.sub(fence, 1, 8) .. old .. string.sub(fence, 17), 'PX', life)
+              local expiry = fenced and '' or redis.call('GETRANGE', key, 24, 39)
+              local zero = string.rep(string.char(0), 8)
+              if fenced or (string.len(expiry) == 16 and string.sub(expiry, 1, 8) ~= zero and string.sub(expiry, 9, 16) == zero) then
+                redis.call('PEXPIRE', key, life)
+              else
+                redis.call('SET', key, string.sub(fence, 1, 8) .. old .. string.sub(fence, 17), 'PX', life)
+              end
             end
             return 1
           end

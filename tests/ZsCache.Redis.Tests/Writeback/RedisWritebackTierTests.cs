@@ -222,16 +222,35 @@ public abstract class WritebackTierTests(RedisServerFixture server, ITestOutputH
     public async Task A_fence_outlives_a_newer_value_that_expires_sooner()
     {
         await using var h = await TierHarness.CreateAsync(server.ConnectionString);
-        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("soon", 10, ttl: TimeSpan.FromSeconds(3))));
-        Assert.True(await h.Tier.FenceAsync("soon", 8, CancellationToken.None));
 
-        // The value would have expired in 3 s and let a stale version 5 in; a fence of version 10
-        // now holds the key for the fence lifetime instead.
+        // A sliding value's deadline is its Redis TTL alone: it gives way to a fence of version
+        // 10, which holds the key for the fence lifetime instead of letting a stale version 5 in
+        // after 3 s.
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("soon", 10, ttl: TimeSpan.FromSeconds(3), sliding: TimeSpan.FromSeconds(3))));
+        Assert.True(await h.Tier.FenceAsync("soon", 8, CancellationToken.None));
         var ttl = await h.Db.KeyTimeToLiveAsync(h.Key("soon"));
         Assert.True(ttl > TimeSpan.FromSeconds(10), $"ttl {ttl}");
         Assert.Null(await h.Tier.ReadAsync("soon", Now, CancellationToken.None));
         Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("soon", 5)));
         Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("soon", 10)));
+
+        // A value whose header holds its whole expiry stays readable (a store that bypassed the
+        // pool, fenced at its own version, must not be lost): the key lives as long as the fence
+        // would, and readers still miss it past its absolute expiration.
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("fixed", 10, ttl: TimeSpan.FromSeconds(3), absolute: Now.AddSeconds(3))));
+        Assert.True(await h.Tier.FenceAsync("fixed", 10, CancellationToken.None));
+        ttl = await h.Db.KeyTimeToLiveAsync(h.Key("fixed"));
+        Assert.True(ttl > TimeSpan.FromSeconds(10), $"ttl {ttl}");
+        Assert.NotNull(await h.Tier.ReadAsync("fixed", Now, CancellationToken.None));
+        Assert.Null(await h.Tier.ReadAsync("fixed", Now.AddSeconds(4), CancellationToken.None));
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("fixed", 5)));
+
+        // A fence of a newer version is kept longer too.
+        Assert.True(await h.Tier.FenceAsync("fenced", 10, CancellationToken.None));
+        await h.Db.KeyExpireAsync(h.Key("fenced"), TimeSpan.FromSeconds(2));
+        Assert.True(await h.Tier.FenceAsync("fenced", 8, CancellationToken.None));
+        Assert.True(await h.Db.KeyTimeToLiveAsync(h.Key("fenced")) > TimeSpan.FromSeconds(10));
+        Assert.Equal(ZsWritebackOutcome.Superseded, await h.WriteOneAsync(TierHarness.Item("fenced", 9)));
     }
 
     [Fact]
