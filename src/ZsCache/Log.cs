@@ -23,7 +23,7 @@ internal static partial class Log
     [LoggerMessage(105, LogLevel.Error, "Fencing in the writeback tier failed unexpectedly; the key stays fenced locally.")]
     public static partial void FenceFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(106, LogLevel.Warning, "{Count} keys await fences in the writeback tier; they are folded into one version floor (reads of older written-back values miss until the tier confirms).")]
+    [LoggerMessage(106, LogLevel.Warning, "{Count} keys await fences in the writeback tier; they are folded into a table of key-hash slots and not sent (reads of written-back values that share a slot with one miss).")]
     public static partial void FencesFolded(ILogger logger, int count);
 
     [LoggerMessage(107, LogLevel.Debug, "Shrink pass: {PagesFreed} pages freed, {WrittenBack} objects written back, {Dropped} dropped, {Moved} moved by compaction; pool {PoolBytes} of {Limit} bytes.")]

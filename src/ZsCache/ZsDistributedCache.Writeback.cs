@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Numerics;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -30,10 +31,24 @@ namespace ZsCache;
 public sealed partial class ZsDistributedCache
 {
     /// <summary>
-    /// Beyond this many unconfirmed fences (a long outage with many writes), they are folded into
-    /// one version floor: memory stays bounded, reads of older written-back values miss.
+    /// Beyond this many unconfirmed fences (a long outage, or Redis refusing writes, with many
+    /// writes), they are folded into <see cref="_foldedFences"/>: memory stays bounded, and only
+    /// reads of written-back values whose key hash shares a slot with a folded fence miss.
     /// </summary>
-    private const int MaxPendingFences = 100_000;
+    internal const int DefaultMaxPendingFences = 100_000;
+
+    /// <summary>The fold threshold; settable so tests can reach it with few keys.</summary>
+    internal int MaxPendingFences { get; set; } = DefaultMaxPendingFences;
+
+    /// <summary>
+    /// Folded fences: the highest fenced version per key-hash slot (eight slots per fence the fold
+    /// threshold allows, allocated at the first fold). A fetched value older than its slot's
+    /// version reads as a miss: a key that shares a slot with a fenced one costs a miss, never a
+    /// stale read. One global floor did the same at the price of every written-back value.
+    /// The fences themselves are given up (Redis keeps the older copies until they expire), so
+    /// the slots are never cleared.
+    /// </summary>
+    private long[]? _foldedFences;
 
     /// <summary>Fences sent together: one pipelined burst, small enough not to hog the connection.</summary>
     private const int FenceBatch = 256;
@@ -44,7 +59,6 @@ public sealed partial class ZsDistributedCache
     private readonly ConcurrentDictionary<string, long> _pendingFences = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<FaultIn?>>> _faultIns = new(StringComparer.Ordinal);
     private readonly Channel<string> _fenceQueue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-    private long _fenceFloor;
 
     /// <summary>
     /// Shadow entries, as the kernel's workingset code keeps for evicted pages: the key hash and
@@ -130,7 +144,7 @@ public sealed partial class ZsDistributedCache
 
             // Taken before the read: a fence confirmed while the reply is on its way leaves no
             // trace in _pendingFences afterwards, yet the reply may predate it.
-            var floorBefore = Volatile.Read(ref _fenceFloor);
+            var foldedBefore = FoldedFence(hash);
             var fenceBefore = _pendingFences.TryGetValue(key, out var f) ? f : 0;
             var now = _time.GetUtcNow();
             var value = await _tier!.ReadAsync(key, now, CancellationToken.None).ConfigureAwait(false);
@@ -139,7 +153,7 @@ public sealed partial class ZsDistributedCache
                 return null;
             }
 
-            if (value.Version < Math.Max(floorBefore, Volatile.Read(ref _fenceFloor))
+            if (value.Version < Math.Max(foldedBefore, FoldedFence(hash))
                 || value.Version < fenceBefore
                 || (_pendingFences.TryGetValue(key, out var fence) && value.Version < fence))
             {
@@ -278,11 +292,7 @@ public sealed partial class ZsDistributedCache
     /// <summary>Fences <paramref name="key"/> locally at once and asks the tier to follow in the background.</summary>
     private void RequestFence(string key, long version)
     {
-        _pendingFences.AddOrUpdate(key, static (_, v) => v, static (_, old, v) => Math.Max(old, v), version);
-        if (_pendingFences.Count > MaxPendingFences)
-        {
-            FoldFences();
-        }
+        AddPendingFence(key, version);
 
         _fenceQueue.Writer.TryWrite(key);
     }
@@ -290,27 +300,78 @@ public sealed partial class ZsDistributedCache
     /// <summary>Fences now and waits for the tier (RemoveAsync); on failure the background retries.</summary>
     private async Task FenceNowAsync(string key, long version)
     {
-        _pendingFences.AddOrUpdate(key, static (_, v) => v, static (_, old, v) => Math.Max(old, v), version);
+        AddPendingFence(key, version);
         if (!await SendFenceAsync(key).ConfigureAwait(false))
         {
             _fenceQueue.Writer.TryWrite(key);
         }
     }
 
+    /// <summary>
+    /// Raises the key's pending fence to <paramref name="version"/>, folding when there are too
+    /// many. Counted by hand: <see cref="ConcurrentDictionary{TKey,TValue}.Count"/> takes every
+    /// lock of the dictionary, and this runs on every Set.
+    /// </summary>
+    private void AddPendingFence(string key, long version)
+    {
+        while (true)
+        {
+            if (_pendingFences.TryAdd(key, version))
+            {
+                if (Interlocked.Increment(ref _pendingFenceCount) > MaxPendingFences)
+                {
+                    FoldFences();
+                }
+
+                return;
+            }
+
+            if (_pendingFences.TryGetValue(key, out var old) && (old >= version || _pendingFences.TryUpdate(key, version, old)))
+            {
+                return;
+            }
+        }
+    }
+
+    private void RemovePendingFence(KeyValuePair<string, long> pair)
+    {
+        if (_pendingFences.TryRemove(pair))
+        {
+            Interlocked.Decrement(ref _pendingFenceCount);
+        }
+    }
+
+    private int _pendingFenceCount;
+
     private void FoldFences()
     {
-        var max = 0L;
+        var table = Volatile.Read(ref _foldedFences);
+        if (table is null)
+        {
+            var slots = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(MaxPendingFences * 8L, 1024, 1 << 24));
+            Interlocked.CompareExchange(ref _foldedFences, new long[slots], null);
+            table = _foldedFences!;
+        }
+
         var count = 0;
         foreach (var pair in _pendingFences)
         {
-            max = Math.Max(max, pair.Value);
-            count++;
+            // Into the table before out of the dictionary, so a concurrent fetch sees one or the
+            // other; and out only if unchanged, so a newer fence of the key raced in stays pending.
+            InterlockedMax(ref table[Hash(Encoding.UTF8.GetBytes(pair.Key)) & (table.Length - 1)], pair.Value);
+            if (_pendingFences.TryRemove(pair))
+            {
+                Interlocked.Decrement(ref _pendingFenceCount);
+                count++;
+            }
         }
 
-        InterlockedMax(ref _fenceFloor, max);
-        _pendingFences.Clear();
         Log.FencesFolded(_logger, count);
     }
+
+    /// <summary>The folded fence version of a key hash's slot; 0 before any fold.</summary>
+    private long FoldedFence(int hash) =>
+        Volatile.Read(ref _foldedFences) is { } table ? Volatile.Read(ref table[hash & (table.Length - 1)]) : 0;
 
     private async Task<bool> SendFenceAsync(string key)
     {
@@ -323,7 +384,7 @@ public sealed partial class ZsDistributedCache
         {
             if (await _tier!.FenceAsync(key, version, _stopping.Token).ConfigureAwait(false))
             {
-                _pendingFences.TryRemove(new KeyValuePair<string, long>(key, version));
+                RemovePendingFence(new KeyValuePair<string, long>(key, version));
                 return true;
             }
         }
