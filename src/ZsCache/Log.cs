@@ -32,8 +32,11 @@ internal static partial class Log
     [LoggerMessage(108, LogLevel.Error, "Expiration scan failed.")]
     public static partial void ScanFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(109, LogLevel.Warning, "A store bypassed the full pool and the writeback tier did not take it either; the value was dropped.")]
-    public static partial void BypassDropped(ILogger logger);
+    [LoggerMessage(109, LogLevel.Warning, "{Count} stores found the pool full and the writeback tier did not take them either; they were not cached (reported at most every {Interval}).")]
+    public static partial void BypassDropped(ILogger logger, long count, TimeSpan interval);
+
+    [LoggerMessage(111, LogLevel.Error, "Handing a store to the writeback tier failed unexpectedly; it is treated as refused.")]
+    public static partial void BypassFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(110, LogLevel.Warning, "The writeback tier serves reads but refuses writes: the pool keeps its values instead of dropping them; a store that needs room evicts one value of its size class, or is dropped.")]
     public static partial void HoldingWhileTierRefuses(ILogger logger);

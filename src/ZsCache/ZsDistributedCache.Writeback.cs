@@ -465,7 +465,7 @@ public sealed partial class ZsDistributedCache
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Log.FenceFailed(_logger, ex);
+            Log.BypassFailed(_logger, ex);
             item.Outcome = ZsWritebackOutcome.Failed;
         }
 
@@ -480,6 +480,25 @@ public sealed partial class ZsDistributedCache
             default:
                 _metrics.WritebackFailed(1);
                 return false;
+        }
+    }
+
+    /// <summary>How often dropped stores are reported: during a refusal or an outage every store that needs room can be one.</summary>
+    private static readonly TimeSpan BypassDroppedReportInterval = TimeSpan.FromSeconds(10);
+
+    private long _bypassDroppedUnreported;
+    private long _bypassDroppedReportedAt = long.MinValue;
+
+    /// <summary>Counts a store that was not cached (the metric already has it) and logs the count now and then, not once per store.</summary>
+    private void NoteBypassDropped()
+    {
+        Interlocked.Increment(ref _bypassDroppedUnreported);
+        var now = Environment.TickCount64;
+        var last = Volatile.Read(ref _bypassDroppedReportedAt);
+        if ((last == long.MinValue || now - last >= (long)BypassDroppedReportInterval.TotalMilliseconds)
+            && Interlocked.CompareExchange(ref _bypassDroppedReportedAt, now, last) == last)
+        {
+            Log.BypassDropped(_logger, Interlocked.Exchange(ref _bypassDroppedUnreported, 0), BypassDroppedReportInterval);
         }
     }
 

@@ -622,7 +622,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
             {
                 // Known to refuse writes: no round trip to learn it again.
                 _metrics.Evicted(EvictionReason.Capacity);
-                Log.BypassDropped(_logger);
+                NoteBypassDropped();
                 return;
             }
 
@@ -655,7 +655,7 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
             }
 
             _metrics.Evicted(EvictionReason.Capacity);
-            Log.BypassDropped(_logger);
+            NoteBypassDropped();
         }
         finally
         {
