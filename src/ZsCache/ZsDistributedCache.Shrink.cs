@@ -300,6 +300,19 @@ public sealed partial class ZsDistributedCache
     private long _recentRefaults;
 
     /// <summary>
+    /// An entry left the pool for the tier (written back, or clean: the tier had it already). Both
+    /// count toward the refault feedback's writebacks, since a fault-in of either counts as a
+    /// refault: counting only the written ones overstated the refault ratio wherever clean
+    /// entries came and went, and made passes shallower than intended.
+    /// </summary>
+    private void NoteLeftForTier(int hash, long nowTicks)
+    {
+        Interlocked.Increment(ref _writtenBack);
+        Interlocked.Increment(ref _recentWritebacks);
+        RecordShadow(hash, nowTicks);
+    }
+
+    /// <summary>
     /// Compacts when an eighth of the pool could be given back (below that the moves cost more
     /// than the pages they free), or, during a shrink pass, as soon as the holes alone bring the
     /// pool down to <paramref name="target"/>: then moving objects is cheaper than writing more
@@ -430,7 +443,11 @@ public sealed partial class ZsDistributedCache
                     }
 
                     FreeEntry(shard, slot);
-                    if (!clean)
+                    if (clean)
+                    {
+                        NoteLeftForTier(hash, _time.GetUtcNow().UtcTicks);
+                    }
+                    else
                     {
                         _metrics.Evicted(EvictionReason.Shrink);
                     }
@@ -528,8 +545,7 @@ public sealed partial class ZsDistributedCache
                     {
                         // The tier holds this very version and no sliding renewal can have outrun its TTL.
                         FreeEntry(shard, slot);
-                        Interlocked.Increment(ref _writtenBack);
-                        RecordShadow(hash, now.UtcTicks);
+                        NoteLeftForTier(hash, now.UtcTicks);
                         written++;
                         continue;
                     }
@@ -640,9 +656,7 @@ public sealed partial class ZsDistributedCache
                             freed++;
                             if (p.Item.Outcome == ZsWritebackOutcome.Written)
                             {
-                                Interlocked.Increment(ref _writtenBack);
-                                Interlocked.Increment(ref _recentWritebacks);
-                                RecordShadow(p.Hash, now.UtcTicks);
+                                NoteLeftForTier(p.Hash, now.UtcTicks);
                             }
                         }
                     }

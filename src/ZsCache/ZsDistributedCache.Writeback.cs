@@ -208,8 +208,17 @@ public sealed partial class ZsDistributedCache
 
         var keyLength = Encoding.UTF8.GetByteCount(key);
         var objectLength = ObjectLayout.HeaderSize + keyLength + value.Data.Length;
-        if (keyLength > ObjectLayout.MaxKeyBytes || objectLength > _pool.MaxObjectBytes || _pool.TotalBytes + objectLength > _highWatermark)
+        if (keyLength > ObjectLayout.MaxKeyBytes || objectLength > _pool.MaxObjectBytes)
         {
+            return;
+        }
+
+        if (_pool.TotalBytes + objectLength > _highWatermark)
+        {
+            // Not admitted now, but the read says this entry is wanted: let the shrinker make room
+            // from colder ones. Otherwise a read-mostly load, whose Sets rarely wake it, never
+            // takes its refaulted hot entries back.
+            SignalShrinker();
             return;
         }
 

@@ -107,6 +107,61 @@ public class WritebackTests
     }
 
     [Fact]
+    public async Task A_fault_in_refused_at_the_high_watermark_wakes_the_shrinker_to_make_room()
+    {
+        // A read-mostly load: nothing but the read itself says the pool should change.
+        var (cache, tier, _) = Create(o => o.MaxPoolBytes = 16L * 1024 * 1024);
+        using var _c = cache;
+        var cold = new byte[300_000];
+        new Random(7).NextBytes(cold);
+        await cache.SetAsync("cold", cold, NoExpiry);
+        await EvictAllAsync(cache);
+
+        // Up to just under the high watermark (90 %): no Set has woken the shrinker.
+        var high = cache.Options.MaxPoolBytes / 10 * 9;
+        for (var i = 0; cache.Pool.TotalBytes < high - 200_000; i++)
+        {
+            await cache.SetAsync("hot" + i, CacheFactory.JsonLike(i, 3000), NoExpiry);
+        }
+
+        var before = cache.Pool.TotalBytes;
+        Assert.InRange(before, high - 200_000, high - 1);
+        Assert.Equal(cold, await cache.GetAsync("cold"));
+        Assert.Equal(1, cache.GetStatistics().EntriesWrittenBack); // served, not admitted: no room under the watermark
+
+        await WaitUntil(() => cache.Pool.TotalBytes < before && cache.GetStatistics().EntriesWrittenBack > 1);
+        Assert.Equal(cold, await cache.GetAsync("cold"));
+    }
+
+    [Fact]
+    public async Task Clean_entries_leaving_the_pool_count_as_writebacks_for_the_refault_feedback()
+    {
+        var (cache, _, time) = Create();
+        using var _c = cache;
+        for (var i = 0; i < 10; i++)
+        {
+            await cache.SetAsync("k" + i, CacheFactory.JsonLike(i, 800), NoExpiry);
+        }
+
+        await EvictAllAsync(cache);                     // 10 written back
+        time.Advance(TimeSpan.FromMinutes(10));         // long enough that reading them is no refault
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.NotNull(await cache.GetAsync("k" + i)); // admitted back, clean
+        }
+
+        await EvictAllAsync(cache);                     // 10 clean entries leave: the tier has them
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.NotNull(await cache.GetAsync("k" + i)); // 5 refaults
+        }
+
+        // 5 refaults of 20 departures: a ratio of 0.25, a pass stops at 85 %. Counting only the
+        // 10 written ones gave 0.5, and passes shallower than intended (88 %).
+        Assert.Equal(cache.Options.MaxPoolBytes / 100 * 85, cache.ShrinkTarget());
+    }
+
+    [Fact]
     public async Task Buffer_reads_fault_in_into_the_callers_writer()
     {
         var (cache, _, _) = Create();
