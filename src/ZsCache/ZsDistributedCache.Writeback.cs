@@ -57,7 +57,7 @@ public sealed partial class ZsDistributedCache
     private static readonly TimeSpan RefaultWindow = TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentDictionary<string, long> _pendingFences = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<FaultIn?>>> _faultIns = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FetchSlot> _faultIns = new(StringComparer.Ordinal);
     private readonly Channel<string> _fenceQueue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>
@@ -70,27 +70,85 @@ public sealed partial class ZsDistributedCache
     /// <summary>A value fetched from the tier, decoded once and checked; shared by concurrent readers.</summary>
     private sealed record FaultIn(byte[] Value);
 
-    /// <summary>Where a fetch finds its own entry in <see cref="_faultIns"/>, to take it out before it completes.</summary>
+    /// <summary>
+    /// One fetch from the tier and the readers sharing it. The decoded value goes to the caller
+    /// of a Get as it is when no other reader can still be copying it (a lone reader, the usual
+    /// case: no second copy of up to <see cref="ZsCacheOptions.MaxValueBytes"/>); otherwise each
+    /// reader takes a copy, since a caller may change the array it is given.
+    /// </summary>
     private sealed class FetchSlot
     {
         public Lazy<Task<FaultIn?>>? Lazy;
+
+        /// <summary>Readers that joined; -1 once closed (the fetch has left <see cref="_faultIns"/> and is completing).</summary>
+        private int _joined;
+
+        /// <summary>Joined readers that have not finished with the value; set when closed.</summary>
+        private int _remaining;
+
+        /// <summary>False when the fetch closed before this reader could join: it must start its own.</summary>
+        public bool TryJoin()
+        {
+            var joined = Volatile.Read(ref _joined);
+            while (joined >= 0)
+            {
+                var seen = Interlocked.CompareExchange(ref _joined, joined + 1, joined);
+                if (seen == joined)
+                {
+                    return true;
+                }
+
+                joined = seen;
+            }
+
+            return false;
+        }
+
+        /// <summary>Called by the fetch before it completes: no reader joins after this.</summary>
+        public void Close() => Volatile.Write(ref _remaining, Interlocked.Exchange(ref _joined, -1));
+
+        /// <summary>The value for a Get: the original when every other reader is done with it, else a copy.</summary>
+        public byte[] Take(byte[] value)
+        {
+            if (Interlocked.CompareExchange(ref _remaining, 0, 1) == 1)
+            {
+                return value;
+            }
+
+            var copy = value.ToArray();
+            Interlocked.Decrement(ref _remaining);
+            return copy;
+        }
+
+        /// <summary>A reader that only copied the value out (TryGet) is done with it.</summary>
+        public void Leave() => Interlocked.Decrement(ref _remaining);
     }
 
-    private Task<FaultIn?> FetchShared(string key)
+    /// <summary>Joins the fetch of <paramref name="key"/> in flight, or starts one.</summary>
+    private (Task<FaultIn?> Task, FetchSlot Slot) FetchShared(string key)
     {
         // A fetch takes itself out of _faultIns before its task completes (FetchAndAdmitAsync's
         // finally), so a read that begins after another read returned never joins the fetch
-        // that answered it, however the continuations of that answer are scheduled.
-        var lazy = _faultIns.GetOrAdd(
-            key,
-            static (k, self) =>
+        // that answered it, however the continuations of that answer are scheduled. A reader
+        // that found the slot just before that joins too late and starts a fetch of its own.
+        while (true)
+        {
+            var slot = _faultIns.GetOrAdd(
+                key,
+                static (k, self) =>
+                {
+                    var slot = new FetchSlot();
+                    slot.Lazy = new Lazy<Task<FaultIn?>>(() => self.FetchAndAdmitAsync(k, slot));
+                    return slot;
+                },
+                this);
+
+            // Joined before the first touch of Lazy.Value: a fetch may complete synchronously.
+            if (slot.TryJoin())
             {
-                var slot = new FetchSlot();
-                slot.Lazy = new Lazy<Task<FaultIn?>>(() => self.FetchAndAdmitAsync(k, slot));
-                return slot.Lazy;
-            },
-            this);
-        return lazy.Value;
+                return (slot.Lazy!.Value, slot);
+            }
+        }
     }
 
     /// <summary>Detaches an in-flight fetch of <paramref name="key"/> so later readers start their own.</summary>
@@ -115,7 +173,9 @@ public sealed partial class ZsDistributedCache
         return fetched.Value;
     }
 
-    private bool CopyFaultIn(FaultIn? fetched, IBufferWriter<byte> destination)
+    private byte[]? TakeFaultIn(FaultIn? fetched, FetchSlot slot) => CompleteFaultIn(fetched) is { } value ? slot.Take(value) : null;
+
+    private bool CopyFaultIn(FaultIn? fetched, FetchSlot slot, IBufferWriter<byte> destination)
     {
         var value = CompleteFaultIn(fetched);
         if (value is null)
@@ -123,7 +183,15 @@ public sealed partial class ZsDistributedCache
             return false;
         }
 
-        destination.Write(value);
+        try
+        {
+            destination.Write(value);
+        }
+        finally
+        {
+            slot.Leave();
+        }
+
         return true;
     }
 
@@ -192,7 +260,8 @@ public sealed partial class ZsDistributedCache
         }
         finally
         {
-            _faultIns.TryRemove(new KeyValuePair<string, Lazy<Task<FaultIn?>>>(key, slot.Lazy!));
+            _faultIns.TryRemove(new KeyValuePair<string, FetchSlot>(key, slot));
+            slot.Close();
         }
     }
 

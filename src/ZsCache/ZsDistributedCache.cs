@@ -143,8 +143,8 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
 
         if (outcome == ReadOutcome.NotResident && _tier is not null)
         {
-            var fetched = FetchShared(key).GetAwaiter().GetResult();
-            return CompleteFaultIn(fetched)?.ToArray();
+            var (fetch, slot) = FetchShared(key);
+            return TakeFaultIn(fetch.GetAwaiter().GetResult(), slot);
         }
 
         RecordMiss();
@@ -166,8 +166,8 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
 
         if (outcome == ReadOutcome.NotResident && _tier is not null)
         {
-            var fetched = await FetchShared(key).WaitAsync(token).ConfigureAwait(false);
-            return CompleteFaultIn(fetched)?.ToArray();
+            var (fetch, slot) = FetchShared(key);
+            return TakeFaultIn(await fetch.WaitAsync(token).ConfigureAwait(false), slot);
         }
 
         RecordMiss();
@@ -260,8 +260,8 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
 
         if (outcome == ReadOutcome.NotResident && _tier is not null)
         {
-            var fetched = FetchShared(key).GetAwaiter().GetResult();
-            return CopyFaultIn(fetched, destination);
+            var (fetch, slot) = FetchShared(key);
+            return CopyFaultIn(fetch.GetAwaiter().GetResult(), slot, destination);
         }
 
         RecordMiss();
@@ -283,8 +283,8 @@ public sealed partial class ZsDistributedCache : IBufferDistributedCache, IDispo
 
         if (outcome == ReadOutcome.NotResident && _tier is not null)
         {
-            var fetched = await FetchShared(key).WaitAsync(token).ConfigureAwait(false);
-            return CopyFaultIn(fetched, destination);
+            var (fetch, slot) = FetchShared(key);
+            return CopyFaultIn(await fetch.WaitAsync(token).ConfigureAwait(false), slot, destination);
         }
 
         RecordMiss();
