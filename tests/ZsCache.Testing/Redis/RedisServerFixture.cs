@@ -52,6 +52,9 @@ public class RedisServerFixture : IAsyncLifetime
         _garnetOnly = garnetOnly;
     }
 
+    /// <summary>redis-server options beyond the fixture's own (a restart keeps them).</summary>
+    protected virtual IReadOnlyList<string> ExtraServerArgs => [];
+
     /// <summary>The server this fixture runs.</summary>
     public RedisServerKind Kind { get; private set; }
 
@@ -77,7 +80,7 @@ public class RedisServerFixture : IAsyncLifetime
             {
                 Port = FreePorts.Next();
                 // DEBUG (SLEEP, ...) is refused by Redis 7 unless enabled; "local" allows it from loopback only.
-                _process = new RedisServerProcess(executable, Port, _directory, ["--enable-debug-command", "local"]);
+                _process = new RedisServerProcess(executable, Port, _directory, ["--enable-debug-command", "local", .. ExtraServerArgs]);
                 try
                 {
                     await _process.StartAsync().ConfigureAwait(false);
