@@ -15,6 +15,14 @@ public abstract class ExpiringDistributedCacheConformanceTests : DistributedCach
     /// <inheritdoc />
     protected override DateTimeOffset Now => FakeTime.GetUtcNow();
 
+    /// <summary>
+    /// True when an idle sliding entry's deadline is kept on the cache's clock, so the fake clock
+    /// can run it out. False for a cache whose sliding deadline, once the value is in Redis, is the
+    /// key's Redis TTL on the server's real clock (ZsCache with its writeback tier); the idle test
+    /// then checks the renewals only, and the TTL renewals are tested against the server itself.
+    /// </summary>
+    protected virtual bool IdleSlidingExpiryFollowsTheFakeClock => true;
+
     [Fact]
     public async Task Relative_expiration_expires_after_the_interval()
     {
@@ -51,8 +59,11 @@ public abstract class ExpiringDistributedCacheConformanceTests : DistributedCach
             Assert.NotNull(await Cache.GetAsync(key)); // 21 minutes in, alive thanks to the reads
         }
 
-        time.Advance(TimeSpan.FromMinutes(11));
-        Assert.Null(await Cache.GetAsync(key));
+        if (IdleSlidingExpiryFollowsTheFakeClock)
+        {
+            time.Advance(TimeSpan.FromMinutes(11));
+            Assert.Null(await Cache.GetAsync(key));
+        }
     }
 
     [Fact]
