@@ -25,7 +25,8 @@ public sealed class ZsRedisHealthCheck : IHealthCheck
     {
         ArgumentNullException.ThrowIfNull(context);
         var circuit = _tier.CircuitState;
-        if (circuit is CircuitState.Open or CircuitState.Isolated)
+        // Once the break has run out, the ping below is the probe that closes the circuit again.
+        if (circuit is CircuitState.Isolated || (circuit is CircuitState.Open && _tier.InCircuitBreak))
         {
             return HealthCheckResult.Degraded(
                 "The Redis writeback circuit is open: writeback is suspended and the cache serves from its pool.",

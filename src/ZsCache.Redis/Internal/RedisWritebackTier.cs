@@ -86,9 +86,21 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     public TimeSpan FenceLifetime => _options.FenceLifetime;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// An open circuit whose break has run out counts as available: the breaker moves to half-open
+    /// only when a call comes through it, and a cache that asks this before calling would otherwise
+    /// never make that call (a shrinker that drops instead of writing back, for good).
+    /// </remarks>
     public bool IsAvailable =>
-        _circuit.CircuitState is CircuitState.Closed or CircuitState.HalfOpen
+        (_circuit.CircuitState is CircuitState.Closed or CircuitState.HalfOpen
+            || (_circuit.CircuitState is CircuitState.Open && !InCircuitBreak))
         && (ConnectedMultiplexer is not { } connection || connection.IsConnected);
+
+    /// <summary>True while the open circuit's break lasts (no call goes through until it ends).</summary>
+    internal bool InCircuitBreak => Environment.TickCount64 < Volatile.Read(ref _circuitOpenUntil);
+
+    /// <summary>Environment.TickCount64 at which the open circuit's break ends.</summary>
+    private long _circuitOpenUntil;
 
     /// <inheritdoc />
     public bool AcceptsWrites => IsAvailable && !RefusingWrites;
@@ -137,6 +149,7 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 StateProvider = _circuit,
                 OnOpened = args =>
                 {
+                    Volatile.Write(ref _circuitOpenUntil, Environment.TickCount64 + (long)args.BreakDuration.TotalMilliseconds);
                     Log.CircuitOpened(_logger, args.BreakDuration, args.Outcome.Exception);
                     return ValueTask.CompletedTask;
                 },

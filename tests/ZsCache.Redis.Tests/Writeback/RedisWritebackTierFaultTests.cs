@@ -84,7 +84,12 @@ public sealed class RedisWritebackTierFaultTests(RedisServerFixture server) : IC
     {
         server.SkipUnlessProcess();
         await using var h = await TierHarness.CreateAsync(server.ConnectionString, Quick);
-        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("before", 1)));
+
+        // A cold process may not connect, load the script and JIT within the short timeouts at the first try.
+        await TierHarness.EventuallyAsync(
+            async () => await h.WriteOneAsync(TierHarness.Item("before", 1)) == ZsWritebackOutcome.Written,
+            TimeSpan.FromSeconds(10),
+            "the tier connects");
         var check = new ZsRedisHealthCheck(h.Tier);
         var context = new HealthCheckContext { Registration = new HealthCheckRegistration("redis", check, HealthStatus.Unhealthy, null) };
         Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(context)).Status);
@@ -119,7 +124,23 @@ public sealed class RedisWritebackTierFaultTests(RedisServerFixture server) : IC
             await server.StartAsync();
         }
 
-        // Once the break is over and the connection is back, writeback resumes by itself.
+        // Once the break is over and the connection is back, the tier says it is available before
+        // any call has gone through the breaker: a cache asks before it writes back, so an open
+        // circuit that waited for a call to probe it would stay open for good.
+        await TierHarness.EventuallyAsync(
+            () => Task.FromResult(h.Tier.IsAvailable),
+            TimeSpan.FromSeconds(20),
+            "the tier is available again with no call made");
+        Assert.Equal(CircuitState.Open, h.Tier.CircuitState);
+
+        // The health check's ping is such a probe: it closes the circuit.
+        await TierHarness.EventuallyAsync(
+            async () => (await check.CheckHealthAsync(context)).Status == HealthStatus.Healthy,
+            TimeSpan.FromSeconds(20),
+            "the health check probes and reports healthy");
+        Assert.Equal(CircuitState.Closed, h.Tier.CircuitState);
+
+        // Writeback resumes.
         await TierHarness.EventuallyAsync(
             async () => await h.WriteOneAsync(TierHarness.Item("after", 1)) == ZsWritebackOutcome.Written,
             TimeSpan.FromSeconds(20),
