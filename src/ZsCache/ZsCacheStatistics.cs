@@ -45,6 +45,12 @@ public sealed class ZsCacheStatistics
     /// <summary>Fault-ins that came soon after the entry's writeback.</summary>
     public required long Refaults { get; init; }
 
+    /// <summary>
+    /// Entries dropped from the pool because another instance sharing the writeback tier set or
+    /// removed their key (reported by the tier, see <see cref="Writeback.IZsWritebackTier.SubscribeToFences"/>).
+    /// </summary>
+    public long EntriesInvalidated { get; init; }
+
     /// <summary>Keys whose Remove or Set the writeback tier has not confirmed yet.</summary>
     public required long PendingFences { get; init; }
 

@@ -63,6 +63,7 @@ public sealed partial class ZsDistributedCache
         if (_tier is not null)
         {
             _fenceLoop = Task.Run(FenceLoopAsync);
+            _tier.SubscribeToFences(ApplyFenceFromElsewhere);
         }
 
         _scanTimer = _time.CreateTimer(static state => ((ZsDistributedCache)state!).ScanExpired(), this, ScanInterval, ScanInterval);

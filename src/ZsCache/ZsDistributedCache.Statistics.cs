@@ -40,6 +40,7 @@ public sealed partial class ZsDistributedCache
             WritebackHits = Volatile.Read(ref _hitsWriteback),
             Misses = Volatile.Read(ref _misses),
             Refaults = Volatile.Read(ref _refaults),
+            EntriesInvalidated = Volatile.Read(ref _invalidated),
             PendingFences = _pendingFences.Count,
             Classes = classes,
         };

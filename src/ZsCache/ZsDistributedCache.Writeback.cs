@@ -532,6 +532,58 @@ public sealed partial class ZsDistributedCache
         }
     }
 
+    private long _invalidated;
+
+    /// <summary>
+    /// Another instance sharing the tier fenced <paramref name="key"/> at <paramref name="version"/>
+    /// (a Set or Remove there): an older copy in this pool is stale, so it goes, as a local Remove
+    /// would take it, but without a fence of our own (the tier already holds one). A newer copy (a
+    /// later Set here) stays.
+    /// </summary>
+    /// <remarks>
+    /// The shard is touched and the key's fetch forgotten even when nothing is resident: a
+    /// fault-in already on its way may carry the older value, and must neither be admitted nor
+    /// joined by a read that begins after this.
+    /// </remarks>
+    private void ApplyFenceFromElsewhere(string key, long version)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || Encoding.UTF8.GetByteCount(key) > ObjectLayout.MaxKeyBytes)
+        {
+            return;
+        }
+
+        byte[]? rented = null;
+        var keyBytes = EncodeKey(key, stackalloc byte[StackKeyBytes], ref rented);
+        var hash = Hash(keyBytes);
+        var shard = ShardFor(hash);
+        var dropped = false;
+        try
+        {
+            lock (shard.Lock)
+            {
+                var slot = FindSlot(shard, hash, keyBytes);
+                if (slot >= 0 && shard[slot].Version < version)
+                {
+                    FreeEntry(shard, slot);
+                    dropped = true;
+                }
+
+                shard.Touch();
+                ForgetFetch(key);
+            }
+        }
+        finally
+        {
+            ReturnKey(rented);
+        }
+
+        if (dropped)
+        {
+            Interlocked.Increment(ref _invalidated);
+            _metrics.Invalidated();
+        }
+    }
+
     // ---- stores that bypass the pool ----
 
     /// <summary>Hands a store the pool could not take to the tier; true when the tier has it (or a newer version).</summary>

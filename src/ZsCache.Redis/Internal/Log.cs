@@ -51,4 +51,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "Redis takes writes again; writeback resumes.")]
     public static partial void WritesAcceptedAgain(ILogger logger);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Could not subscribe to the fence channel yet; trying again in the background. Until then Sets and Removes of other instances do not reach this pool.")]
+    public static partial void SubscribeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "A message on the fence channel is not a ZsCache fence; ignored.")]
+    public static partial void InvalidFenceMessage(ILogger logger);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Applying a fence from another instance failed.")]
+    public static partial void FenceMessageFailed(ILogger logger, Exception exception);
 }

@@ -18,7 +18,10 @@ internal sealed partial class RedisWritebackTier
     /// <summary>The multiplexer once connected (tests look at it).</summary>
     internal IConnectionMultiplexer? Multiplexer => ConnectedMultiplexer;
 
-    private async ValueTask<IDatabase> DatabaseAsync(CancellationToken cancellationToken)
+    private async ValueTask<IDatabase> DatabaseAsync(CancellationToken cancellationToken) =>
+        (await MultiplexerAsync(cancellationToken).ConfigureAwait(false)).GetDatabase();
+
+    private async ValueTask<IConnectionMultiplexer> MultiplexerAsync(CancellationToken cancellationToken)
     {
         Task<IConnectionMultiplexer> connecting;
         lock (_connectGate)
@@ -35,8 +38,7 @@ internal sealed partial class RedisWritebackTier
         }
 
         // Waiting is bounded by the caller's attempt timeout; the connection attempt itself goes on.
-        var connection = await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return connection.GetDatabase();
+        return await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IConnectionMultiplexer> ConnectAsync()
@@ -95,6 +97,9 @@ internal sealed partial class RedisWritebackTier
             connecting = _connecting;
         }
 
+        // Ends the subscription's retries, whether or not a connection ever came.
+        await _subscribing.CancelAsync().ConfigureAwait(false);
+
         if (connecting is null)
         {
             return;
@@ -114,6 +119,9 @@ internal sealed partial class RedisWritebackTier
 
         connection.ConnectionFailed -= OnConnectionFailed;
         connection.ConnectionRestored -= OnConnectionRestored;
+
+        // An app's own multiplexer lives on: take our handler off it.
+        await UnsubscribeAsync(connection).ConfigureAwait(false);
         if (_ownsConnection)
         {
             await connection.DisposeAsync().ConfigureAwait(false);

@@ -23,7 +23,8 @@ namespace ZsCache.Redis.Internal;
 /// server-side deadline (<see cref="ZsRedisOptions.WriteDeadline"/> after the batch began), so a
 /// write the client abandoned can never land later, when a fence it raced with may have expired.</description></item>
 /// <item><description>Fence: <see cref="RedisScripts.Fence"/>, a tombstone payload kept for
-/// <see cref="FenceLifetime"/>.</description></item>
+/// <see cref="FenceLifetime"/>, published on the fence channel for the other instances' pools
+/// (<see cref="SubscribeToFences"/>).</description></item>
 /// <item><description>Read: <see cref="RedisScripts.Read"/> (bounded), decode, drop fences and expired
 /// values, renew a sliding window with <see cref="RedisScripts.Renew"/> (only if the key still
 /// holds the value read).</description></item>
@@ -417,9 +418,9 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 static async (state, token) =>
                 {
                     var database = await state.Tier.DatabaseAsync(token).ConfigureAwait(false);
-                    await database.ScriptEvaluateAsync(RedisScripts.Fence, [state.Key], [state.Payload, state.LifetimeMs]).WaitAsync(token).ConfigureAwait(false);
+                    await database.ScriptEvaluateAsync(RedisScripts.Fence, [state.Key], [state.Payload, state.LifetimeMs, state.Tier.FenceChannelName, state.Message]).WaitAsync(token).ConfigureAwait(false);
                 },
-                (Tier: this, Key: KeyOf(key), Payload: payload, LifetimeMs: lifetimeMs),
+                (Tier: this, Key: KeyOf(key), Payload: payload, LifetimeMs: lifetimeMs, Message: EncodeFenceMessage(key, version)),
                 cancellationToken).ConfigureAwait(false);
             NoteWriteTaken();
             return true;

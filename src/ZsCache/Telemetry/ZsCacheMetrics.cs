@@ -23,6 +23,7 @@ internal sealed class ZsCacheMetrics : IDisposable
     private readonly Counter<long> _evictions;
     private readonly Counter<long> _compactionMoved;
     private readonly Counter<long> _refaults;
+    private readonly Counter<long> _invalidations;
 
     public ZsCacheMetrics(IMeterFactory? meterFactory, ZsCacheGaugeSource source)
     {
@@ -42,6 +43,7 @@ internal sealed class ZsCacheMetrics : IDisposable
         _evictions = _meter.CreateCounter<long>("zscache.evictions", "{object}", "Entries that left the pool without being written back, by reason.");
         _compactionMoved = _meter.CreateCounter<long>("zscache.compaction.moved", "{object}", "Objects moved by compaction.");
         _refaults = _meter.CreateCounter<long>("zscache.refaults", "{object}", "Reads that faulted in an entry soon after it was written back.");
+        _invalidations = _meter.CreateCounter<long>("zscache.invalidations", "{object}", "Entries dropped from the pool because another instance sharing the writeback tier set or removed their key.");
         _meter.CreateObservableGauge("zscache.pool.size", source.PoolBytes, "By", "Bytes of zspage memory the pool holds.");
         _meter.CreateObservableGauge("zscache.pool.limit", source.PoolLimit, "By", "MaxPoolBytes.");
         _meter.CreateObservableGauge("zscache.pool.stored", () => new[]
@@ -101,6 +103,8 @@ internal sealed class ZsCacheMetrics : IDisposable
     }
 
     public void Refaulted() => _refaults.Add(1);
+
+    public void Invalidated() => _invalidations.Add(1);
 
     public void Dispose()
     {

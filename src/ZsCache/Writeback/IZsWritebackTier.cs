@@ -77,6 +77,21 @@ public interface IZsWritebackTier
     /// <param name="now">The cache's current time.</param>
     /// <param name="cancellationToken">Cancels the refresh.</param>
     ValueTask<bool> RefreshAsync(string key, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asks the tier to report the fences that other caches sharing it write (their Sets and
+    /// Removes), so this cache can drop older copies of those keys from its own pool: without
+    /// it, a value another instance replaced or removed could be served from this pool until it
+    /// expires or is evicted. The cache calls this once, as it starts. The tier calls
+    /// <paramref name="fenced"/> with the key (without any prefix) and the fence's version, from
+    /// any thread, possibly more than once or out of order, and never for fences this very tier
+    /// wrote. Delivery is best effort: a report lost while the tier is unreachable is not
+    /// repeated. The default does nothing, for a tier that no other cache shares.
+    /// </summary>
+    /// <param name="fenced">Called with the key and version of each fence written elsewhere; must not block.</param>
+    void SubscribeToFences(Action<string, long> fenced)
+    {
+    }
 }
 
 /// <summary>What became of one object handed to <see cref="IZsWritebackTier.WriteAsync"/>.</summary>

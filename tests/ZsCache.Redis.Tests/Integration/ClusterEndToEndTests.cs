@@ -92,4 +92,13 @@ public sealed class ClusterEndToEndTests(RedisClusterFixture cluster, ITestOutpu
 
         output.WriteLine($"total {watch.ElapsedMilliseconds} ms");
     }
+
+    [SkippableFact]
+    public async Task Sets_and_removes_on_one_instance_reach_the_other_instances_pool_from_every_master()
+    {
+        // The fence is published by the script on the key's master; Cluster carries PUBLISH to
+        // every node, so the subscriber hears it whichever node it listens on.
+        cluster.SkipIfUnavailable();
+        output.WriteLine($"fences heard: {await CoherenceTests.SetsAndRemovesReachTheOtherPoolAsync(cluster.ConnectionString, keys: 24)}");
+    }
 }

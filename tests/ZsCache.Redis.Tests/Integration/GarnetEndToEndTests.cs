@@ -190,4 +190,12 @@ public sealed class GarnetEndToEndTests(GarnetServerFixture garnet, ITestOutputH
     /// <summary>Every warning or error logged: a write, read, fence or refresh Garnet refused shows up here.</summary>
     private static LogRecord[] Failures(CollectingLoggerProvider logs) =>
         logs.Records.Where(r => r.Level >= LogLevel.Warning).ToArray();
+
+    [Fact]
+    public async Task Sets_and_removes_on_one_instance_reach_the_other_instances_pool_through_garnet()
+    {
+        // The sample runs on Garnet: the fence script's PUBLISH must work there too.
+        Assert.Equal(RedisServerKind.Garnet, garnet.Kind);
+        output.WriteLine($"fences heard: {await CoherenceTests.SetsAndRemovesReachTheOtherPoolAsync(garnet.ConnectionString)}");
+    }
 }

@@ -53,6 +53,11 @@ internal sealed class InMemoryTier : IZsWritebackTier
 
     public IReadOnlyDictionary<string, Stored> Contents => _store;
 
+    /// <summary>The cache's callback for fences written by other instances; a test calls it as another instance's message would.</summary>
+    public Action<string, long>? FencedElsewhere { get; private set; }
+
+    public void SubscribeToFences(Action<string, long> fenced) => FencedElsewhere = fenced;
+
     public void ResetSignals()
     {
         WriteEntered = new(TaskCreationOptions.RunContinuationsAsynchronously);

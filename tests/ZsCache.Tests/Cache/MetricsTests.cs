@@ -85,6 +85,9 @@ public class MetricsTests
             ("zscache.entries", typeof(ObservableGauge<long>), "{entry}"),
             ("zscache.compaction.moved", typeof(Counter<long>), "{object}"),
             ("zscache.refaults", typeof(Counter<long>), "{object}"),
+
+            // Added since CONTRACT.md was written (add, never rename).
+            ("zscache.invalidations", typeof(Counter<long>), "{object}"),
         };
 
         Assert.Equal("ZsCache", cache.Meter.Name);
