@@ -50,6 +50,10 @@ internal sealed class InMemoryTier : IZsWritebackTier
     public int Reads;
     public int Writes;
     public int Fences;
+    public int FencesFailed;
+
+    /// <summary>When true fences fail and everything else works (a fence lost to a fault that spared the writeback).</summary>
+    public bool FailFences { get; set; }
 
     public IReadOnlyDictionary<string, Stored> Contents => _store;
 
@@ -127,8 +131,9 @@ internal sealed class InMemoryTier : IZsWritebackTier
     public ValueTask<bool> FenceAsync(string key, long version, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Fences);
-        if (Failing || RefuseWrites)
+        if (Failing || RefuseWrites || FailFences)
         {
+            Interlocked.Increment(ref FencesFailed);
             return ValueTask.FromResult(false);
         }
 

@@ -247,10 +247,12 @@ public class WritebackTests
         var reclaim = cache.ReclaimAsync(100);
         await tier.WriteEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-        tier.Failing = true; // the fence fails...
+        // The fence fails (and keeps failing, so no retry can land before the write)...
+        tier.FailFences = true;
         cache.Remove("k");
-        await WaitUntil(() => tier.Fences > 0);
-        tier.Failing = false; // ...and the old write lands afterwards
+        await WaitUntil(() => tier.FencesFailed > 0);
+
+        // ...and the old write lands afterwards.
         tier.WriteGate.SetResult();
         await reclaim.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.False(tier.Contents["k"].IsFence); // the stale copy did land in the tier
@@ -404,9 +406,8 @@ public class WritebackTests
     {
         var (cache, tier, _) = Create();
         using var _c = cache;
-        tier.Failing = true;
-        cache.Remove("k"); // fence cannot reach the tier
-        tier.Failing = false;
+        tier.FailFences = true; // the fence cannot reach the tier, for the whole test
+        cache.Remove("k");
         tier.Plant("k", version: 1, [9]); // an older copy, as a writeback from before the remove would leave
         Assert.Null(await cache.GetAsync("k"));
     }
