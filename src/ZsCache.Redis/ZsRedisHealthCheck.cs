@@ -25,8 +25,10 @@ public sealed class ZsRedisHealthCheck : IHealthCheck
     {
         ArgumentNullException.ThrowIfNull(context);
         var circuit = _tier.CircuitState;
-        // Once the break has run out, the ping below is the probe that closes the circuit again.
-        if (circuit is CircuitState.Isolated || (circuit is CircuitState.Open && _tier.InCircuitBreak))
+        // Once the break has run out and the connection is back, the ping below is the probe that
+        // closes the circuit again; until then the answer is known without asking Redis.
+        var open = circuit is CircuitState.Open;
+        if (circuit is CircuitState.Isolated || (open && (_tier.InCircuitBreak || !_tier.IsConnected)))
         {
             return HealthCheckResult.Degraded(
                 "The Redis writeback circuit is open: writeback is suspended and the cache serves from its pool.",
@@ -55,8 +57,10 @@ public sealed class ZsRedisHealthCheck : IHealthCheck
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            // A failed probe of an open circuit is the outage already reported as degraded: the
+            // pool keeps serving, so this instance should stay in rotation.
             return new HealthCheckResult(
-                context.Registration.FailureStatus,
+                open ? HealthStatus.Degraded : context.Registration.FailureStatus,
                 "The Redis writeback tier does not answer.",
                 ex,
                 new Dictionary<string, object> { ["circuit"] = _tier.CircuitState.ToString() });

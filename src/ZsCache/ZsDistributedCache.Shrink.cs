@@ -59,11 +59,12 @@ public sealed partial class ZsDistributedCache
 
     private void StartBackgroundWork()
     {
+        // First, since it may throw (a tier already serving another cache): no loop is left running then.
+        _tier?.SubscribeToFences(ApplyFenceFromElsewhere);
         _shrinkLoop = Task.Run(ShrinkLoopAsync);
         if (_tier is not null)
         {
             _fenceLoop = Task.Run(FenceLoopAsync);
-            _tier.SubscribeToFences(ApplyFenceFromElsewhere);
         }
 
         _scanTimer = _time.CreateTimer(static state => ((ZsDistributedCache)state!).ScanExpired(), this, ScanInterval, ScanInterval);

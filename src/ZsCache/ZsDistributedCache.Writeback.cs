@@ -536,9 +536,9 @@ public sealed partial class ZsDistributedCache
 
     /// <summary>
     /// Another instance sharing the tier fenced <paramref name="key"/> at <paramref name="version"/>
-    /// (a Set or Remove there): an older copy in this pool is stale, so it goes, as a local Remove
-    /// would take it, but without a fence of our own (the tier already holds one). A newer copy (a
-    /// later Set here) stays.
+    /// (a Set or Remove there): an older copy in this pool (or one of the same version) is stale, so
+    /// it goes, as a local Remove would take it, but without a fence of our own (the tier already
+    /// holds one). A newer copy (a later Set here) stays.
     /// </summary>
     /// <remarks>
     /// The shard is touched and the key's fetch forgotten even when nothing is resident: a
@@ -562,7 +562,10 @@ public sealed partial class ZsDistributedCache
             lock (shard.Lock)
             {
                 var slot = FindSlot(shard, hash, keyBytes);
-                if (slot >= 0 && shard[slot].Version < version)
+                // Equal versions too: two instances can issue the same version for Sets within
+                // the same millisecond, and the value that survives must be one both agree on
+                // (none, in the pools; a refault at worst).
+                if (slot >= 0 && shard[slot].Version <= version)
                 {
                     FreeEntry(shard, slot);
                     dropped = true;

@@ -90,6 +90,8 @@ public sealed class CountingWritebackTier(IZsWritebackTier inner) : IZsWriteback
         return value;
     }
 
+    public void SubscribeToFences(Action<string, long> fenced) => inner.SubscribeToFences(fenced);
+
     public ValueTask<bool> FenceAsync(string key, long version, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _fences);

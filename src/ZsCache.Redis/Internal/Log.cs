@@ -55,8 +55,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Could not subscribe to the fence channel yet; trying again in the background. Until then Sets and Removes of other instances do not reach this pool.")]
     public static partial void SubscribeFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "A message on the fence channel is not a ZsCache fence; ignored.")]
-    public static partial void InvalidFenceMessage(ILogger logger);
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "{Count} messages on the fence channel were not ZsCache fences and were ignored (reported at most every {Interval}).")]
+    public static partial void InvalidFenceMessages(ILogger logger, long count, TimeSpan interval);
 
     [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Applying a fence from another instance failed.")]
     public static partial void FenceMessageFailed(ILogger logger, Exception exception);

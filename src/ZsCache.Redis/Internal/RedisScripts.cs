@@ -84,8 +84,7 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Writes a fence and announces it. ARGV: fence payload, fence lifetime (ms), channel,
-    /// message (see <see cref="RedisWritebackTier"/>'s fence channel). Returns 1.
+    /// Writes a fence. ARGV: fence payload, fence lifetime (ms). Returns 1.
     /// </summary>
     /// <remarks>
     /// <list type="number">
@@ -99,18 +98,10 @@ internal static class RedisScripts
     /// the pool) is not lost. A sliding value (whose deadline only its Redis TTL tracks) gives way
     /// to a fence of its own version for the fence lifetime. A value without expiry (PTTL -1) stays
     /// as it is.</description></item>
-    /// <item><description>Either way, the fence is published on the channel, so other caches sharing
-    /// the tier drop older copies from their pools. Published from the script, so no instance hears
-    /// of a fence before Redis holds it: a fault-in that follows the message cannot read the older
-    /// value. <c>pcall</c>: a server that refuses PUBLISH in a script still fences.</description></item>
     /// </list>
     /// </remarks>
     public const string Fence = Compare + """
         local key, fence, life = KEYS[1], ARGV[1], tonumber(ARGV[2])
-        local function announce()
-          redis.pcall('PUBLISH', ARGV[3], ARGV[4])
-          return 1
-        end
         local head = redis.pcall('GETRANGE', key, 0, 15)
         if ours(head) then
           local old = string.sub(head, 9, 16)
@@ -127,11 +118,11 @@ internal static class RedisScripts
                 redis.call('SET', key, string.sub(fence, 1, 8) .. old .. string.sub(fence, 17), 'PX', life)
               end
             end
-            return announce()
+            return 1
           end
         end
         redis.call('SET', key, fence, 'PX', life)
-        return announce()
+        return 1
         """;
 
     /// <summary>

@@ -121,7 +121,7 @@ internal sealed partial class RedisWritebackTier
         connection.ConnectionRestored -= OnConnectionRestored;
 
         // An app's own multiplexer lives on: take our handler off it.
-        await UnsubscribeAsync(connection).ConfigureAwait(false);
+        Unsubscribe(connection);
         if (_ownsConnection)
         {
             await connection.DisposeAsync().ConfigureAwait(false);

@@ -5,9 +5,9 @@ using ZsCache.Cache;
 
 namespace ZsCache.Redis.Internal;
 
-// Coherence between instances: every fence is published (by the fence script itself) on a channel
-// named after the InstanceName, and every instance listens, so a Set or Remove on one instance
-// takes older copies out of the pools of the others, not only out of Redis.
+// Coherence between instances: every fence is published, once Redis holds it, on a channel named
+// after the InstanceName, and every instance listens, so a Set or Remove on one instance takes
+// older copies out of the pools of the others, not only out of Redis.
 internal sealed partial class RedisWritebackTier
 {
     /// <summary>Prefix of the fence channel; the InstanceName follows, so only caches that share keys share it.</summary>
@@ -74,6 +74,8 @@ internal sealed partial class RedisWritebackTier
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
+                // Disposed meanwhile: the handler may have been registered after the unsubscribe.
+                TryUnsubscribe(subscriber);
                 return;
             }
 #pragma warning disable CA1031 // Never throw for tier faults: keep trying in the background.
@@ -115,18 +117,34 @@ internal sealed partial class RedisWritebackTier
         }
     }
 
-    private async ValueTask UnsubscribeAsync(IConnectionMultiplexer connection)
+    /// <summary>Takes the handler off (an app's multiplexer lives on), without waiting on a Redis that may be away.</summary>
+    private void Unsubscribe(IConnectionMultiplexer connection)
     {
-        if (_fenced is null)
+        if (_fenced is not null)
+        {
+            TryUnsubscribe(connection.GetSubscriber());
+        }
+    }
+
+    /// <summary>
+    /// Publishes a fence Redis has confirmed. From the client, after the script, not from inside
+    /// it: a channel name passed to a script misses the multiplexer's ChannelPrefix, which the
+    /// subscription gets, so a prefixed multiplexer would never hear itself. Still never before
+    /// Redis holds the fence, so an instance that hears it and faults the key in finds the fence.
+    /// Fire and forget: a message lost here is lost as one lost in transit would be.
+    /// </summary>
+    private void AnnounceFence(string key, long version)
+    {
+        if (_fenced is null || Encoding.UTF8.GetByteCount(key) > ObjectLayout.MaxKeyBytes || ConnectedMultiplexer is not { } connection)
         {
             return;
         }
 
         try
         {
-            await connection.GetSubscriber().UnsubscribeAsync(_fenceChannel, OnFenceMessage).ConfigureAwait(false);
+            connection.GetSubscriber().Publish(_fenceChannel, EncodeFenceMessage(key, version), CommandFlags.FireAndForget);
         }
-#pragma warning disable CA1031 // Disposal must not fail because Redis is away.
+#pragma warning disable CA1031 // Best effort, like the delivery it starts.
         catch (Exception)
 #pragma warning restore CA1031
         {
@@ -176,13 +194,36 @@ internal sealed partial class RedisWritebackTier
         return true;
     }
 
+    /// <summary>Messages on the fence channel that were not fences (tests look at it).</summary>
+    internal long FenceMessagesRejected => Volatile.Read(ref _fenceMessagesRejected);
+
+    private long _fenceMessagesRejected;
+    private long _rejectedUnreported;
+    private long _rejectedReportedAt = long.MinValue;
+
+    /// <summary>How often rejected messages are reported: anyone who can publish there could otherwise flood the log.</summary>
+    private static readonly TimeSpan RejectedReportInterval = TimeSpan.FromMinutes(1);
+
+    private void NoteRejectedMessage()
+    {
+        Interlocked.Increment(ref _fenceMessagesRejected);
+        Interlocked.Increment(ref _rejectedUnreported);
+        var now = Environment.TickCount64;
+        var last = Volatile.Read(ref _rejectedReportedAt);
+        if ((last == long.MinValue || now - last >= (long)RejectedReportInterval.TotalMilliseconds)
+            && Interlocked.CompareExchange(ref _rejectedReportedAt, now, last) == last)
+        {
+            Log.InvalidFenceMessages(_logger, Interlocked.Exchange(ref _rejectedUnreported, 0), RejectedReportInterval);
+        }
+    }
+
     private void OnFenceMessage(RedisChannel channel, RedisValue message)
     {
         try
         {
             if (!TryDecodeFenceMessage((byte[]?)message ?? [], out var writer, out var version, out var key))
             {
-                Log.InvalidFenceMessage(_logger);
+                NoteRejectedMessage();
                 return;
             }
 

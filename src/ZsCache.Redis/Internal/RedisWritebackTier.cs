@@ -95,13 +95,20 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     public bool IsAvailable =>
         (_circuit.CircuitState is CircuitState.Closed or CircuitState.HalfOpen
             || (_circuit.CircuitState is CircuitState.Open && !InCircuitBreak))
-        && (ConnectedMultiplexer is not { } connection || connection.IsConnected);
+        && IsConnected;
 
     /// <summary>True while the open circuit's break lasts (no call goes through until it ends).</summary>
     internal bool InCircuitBreak => Environment.TickCount64 < Volatile.Read(ref _circuitOpenUntil);
 
-    /// <summary>Environment.TickCount64 at which the open circuit's break ends.</summary>
-    private long _circuitOpenUntil;
+    /// <summary>
+    /// Environment.TickCount64 at which the open circuit's break ends; <see cref="long.MaxValue"/>
+    /// whenever the circuit is not known to be in a break that has an end. Polly sets the state to
+    /// Open before it runs OnOpened, so between the two this must not read as a break run out.
+    /// </summary>
+    private long _circuitOpenUntil = long.MaxValue;
+
+    /// <summary>False when the multiplexer exists and is not connected; true before it exists (only a call can tell).</summary>
+    internal bool IsConnected => ConnectedMultiplexer is not { } connection || connection.IsConnected;
 
     /// <inheritdoc />
     public bool AcceptsWrites => IsAvailable && !RefusingWrites;
@@ -156,11 +163,13 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 },
                 OnClosed = _ =>
                 {
+                    Volatile.Write(ref _circuitOpenUntil, long.MaxValue);
                     Log.CircuitClosed(_logger);
                     return ValueTask.CompletedTask;
                 },
                 OnHalfOpened = _ =>
                 {
+                    Volatile.Write(ref _circuitOpenUntil, long.MaxValue);
                     Log.CircuitHalfOpened(_logger);
                     return ValueTask.CompletedTask;
                 },
@@ -418,11 +427,12 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 static async (state, token) =>
                 {
                     var database = await state.Tier.DatabaseAsync(token).ConfigureAwait(false);
-                    await database.ScriptEvaluateAsync(RedisScripts.Fence, [state.Key], [state.Payload, state.LifetimeMs, state.Tier.FenceChannelName, state.Message]).WaitAsync(token).ConfigureAwait(false);
+                    await database.ScriptEvaluateAsync(RedisScripts.Fence, [state.Key], [state.Payload, state.LifetimeMs]).WaitAsync(token).ConfigureAwait(false);
                 },
-                (Tier: this, Key: KeyOf(key), Payload: payload, LifetimeMs: lifetimeMs, Message: EncodeFenceMessage(key, version)),
+                (Tier: this, Key: KeyOf(key), Payload: payload, LifetimeMs: lifetimeMs),
                 cancellationToken).ConfigureAwait(false);
             NoteWriteTaken();
+            AnnounceFence(key, version);
             return true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -86,7 +86,9 @@ public interface IZsWritebackTier
     /// <paramref name="fenced"/> with the key (without any prefix) and the fence's version, from
     /// any thread, possibly more than once or out of order, and never for fences this very tier
     /// wrote. Delivery is best effort: a report lost while the tier is unreachable is not
-    /// repeated. The default does nothing, for a tier that no other cache shares.
+    /// repeated. The default does nothing, for a tier that no other cache shares; a tier that wraps
+    /// another (to count or gate its calls) must pass this call on, or the cache it serves stops
+    /// hearing of the other instances.
     /// </summary>
     /// <param name="fenced">Called with the key and version of each fence written elsewhere; must not block.</param>
     void SubscribeToFences(Action<string, long> fenced)

@@ -146,7 +146,9 @@ public sealed class CoherenceTests(RedisServerFixture redis, ITestOutputHelper o
         invalidUtf8[^2] = 0xC3;
         await direct.GetSubscriber().PublishAsync(channel, invalidUtf8);
 
-        Assert.True(await Caches.WaitUntilAsync(() => logs.Records.Count(e => e.EventId.Id == 16 && e.Category.Contains("RedisWritebackTier", StringComparison.Ordinal)) >= 3, Bound), "each foreign message was logged");
+        var tier = (RedisWritebackTier)cacheA.Tier!;
+        Assert.True(await Caches.WaitUntilAsync(() => tier.FenceMessagesRejected == 3, Bound), "each foreign message was rejected");
+        Assert.Single(logs.Records, e => e.EventId.Id == 16 && e.Category.Contains("RedisWritebackTier", StringComparison.Ordinal));
         Assert.Equal("v", Text(await cacheA.GetAsync("k")));
         Assert.Equal(0, cacheA.GetStatistics().EntriesInvalidated);
     }
@@ -306,6 +308,10 @@ public sealed class CoherenceTests(RedisServerFixture redis, ITestOutputHelper o
     [Fact]
     public async Task Sets_and_removes_on_one_instance_reach_the_other_instances_pool_for_many_keys() =>
         output.WriteLine($"fences heard: {await SetsAndRemovesReachTheOtherPoolAsync(redis.ConnectionString)}");
+
+    [Fact]
+    public async Task A_channel_prefix_on_the_connection_does_not_cut_the_instances_off_from_each_other() =>
+        output.WriteLine($"fences heard: {await SetsAndRemovesReachTheOtherPoolAsync(redis.ConnectionString + ",channelPrefix=app:")}");
 
     private static (FakeTimeProvider Time, string Instance) Shared() =>
         (new FakeTimeProvider(DateTimeOffset.UtcNow), $"coherence-{Guid.NewGuid():N}:");

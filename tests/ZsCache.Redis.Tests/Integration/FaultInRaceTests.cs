@@ -127,6 +127,8 @@ public sealed class FaultInRaceTests(RedisServerFixture redis) : IClassFixture<R
             return value;
         }
 
+        public void SubscribeToFences(Action<string, long> fenced) => inner.SubscribeToFences(fenced);
+
         public async ValueTask<bool> FenceAsync(string key, long version, CancellationToken cancellationToken)
         {
             if (_fenceGate is { } gate)

@@ -118,6 +118,12 @@ public sealed class RedisWritebackTierFaultTests(RedisServerFixture server) : IC
             Assert.False(await h.Tier.FenceAsync("before", 2, CancellationToken.None));
             Assert.False(await h.Tier.RefreshAsync("before", Now, CancellationToken.None));
             Assert.True(open.Elapsed < TimeSpan.FromMilliseconds(500), $"open-circuit calls took {open.Elapsed}");
+
+            // The break runs out while Redis is still down: the tier stays unavailable (no
+            // connection) and the health check stays Degraded, not Unhealthy: the pool serves.
+            await TierHarness.EventuallyAsync(() => Task.FromResult(!h.Tier.InCircuitBreak), TimeSpan.FromSeconds(10), "the break runs out");
+            Assert.False(h.Tier.IsAvailable);
+            Assert.Equal(HealthStatus.Degraded, (await check.CheckHealthAsync(context)).Status);
         }
         finally
         {

@@ -58,6 +58,8 @@ internal sealed class GatedTier(IZsWritebackTier inner) : IZsWritebackTier
 
     public ValueTask WriteAsync(IReadOnlyList<ZsWritebackItem> items, CancellationToken cancellationToken) => inner.WriteAsync(items, cancellationToken);
 
+    public void SubscribeToFences(Action<string, long> fenced) => inner.SubscribeToFences(fenced);
+
     public async ValueTask<bool> FenceAsync(string key, long version, CancellationToken cancellationToken)
     {
         await _fences.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);

@@ -100,6 +100,8 @@ internal sealed class CountingTier(IZsWritebackTier inner) : IZsWritebackTier
         return value;
     }
 
+    public void SubscribeToFences(Action<string, long> fenced) => inner.SubscribeToFences(fenced);
+
     public async ValueTask<bool> FenceAsync(string key, long version, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _fences);
