@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using ZsCache.Cache;
 using ZsCache.Compression;
+using ZsCache.Internal;
 using ZsCache.Telemetry;
 using ZsCache.Writeback;
 
@@ -616,22 +617,15 @@ public sealed partial class ZsDistributedCache
         }
     }
 
-    /// <summary>How often dropped stores are reported: during a refusal or an outage every store that needs room can be one.</summary>
-    private static readonly TimeSpan BypassDroppedReportInterval = TimeSpan.FromSeconds(10);
-
-    private long _bypassDroppedUnreported;
-    private long _bypassDroppedReportedAt = long.MinValue;
+    /// <summary>Dropped stores are reported every 10 s at most: during a refusal or an outage every store that needs room can be one.</summary>
+    private readonly ReportThrottle _bypassDropped = new(TimeSpan.FromSeconds(10));
 
     /// <summary>Counts a store that was not cached (the metric already has it) and logs the count now and then, not once per store.</summary>
     private void NoteBypassDropped()
     {
-        Interlocked.Increment(ref _bypassDroppedUnreported);
-        var now = Environment.TickCount64;
-        var last = Volatile.Read(ref _bypassDroppedReportedAt);
-        if ((last == long.MinValue || now - last >= (long)BypassDroppedReportInterval.TotalMilliseconds)
-            && Interlocked.CompareExchange(ref _bypassDroppedReportedAt, now, last) == last)
+        if (_bypassDropped.Note() is var count and > 0)
         {
-            Log.BypassDropped(_logger, Interlocked.Exchange(ref _bypassDroppedUnreported, 0), BypassDroppedReportInterval);
+            Log.BypassDropped(_logger, count, _bypassDropped.Interval);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using StackExchange.Redis;
 using ZsCache.Cache;
+using ZsCache.Internal;
 
 namespace ZsCache.Redis.Internal;
 
@@ -198,22 +199,16 @@ internal sealed partial class RedisWritebackTier
     internal long FenceMessagesRejected => Volatile.Read(ref _fenceMessagesRejected);
 
     private long _fenceMessagesRejected;
-    private long _rejectedUnreported;
-    private long _rejectedReportedAt = long.MinValue;
 
-    /// <summary>How often rejected messages are reported: anyone who can publish there could otherwise flood the log.</summary>
-    private static readonly TimeSpan RejectedReportInterval = TimeSpan.FromMinutes(1);
+    /// <summary>Rejected messages are reported once a minute at most: anyone who can publish there could otherwise flood the log.</summary>
+    private readonly ReportThrottle _rejectedReports = new(TimeSpan.FromMinutes(1));
 
     private void NoteRejectedMessage()
     {
         Interlocked.Increment(ref _fenceMessagesRejected);
-        Interlocked.Increment(ref _rejectedUnreported);
-        var now = Environment.TickCount64;
-        var last = Volatile.Read(ref _rejectedReportedAt);
-        if ((last == long.MinValue || now - last >= (long)RejectedReportInterval.TotalMilliseconds)
-            && Interlocked.CompareExchange(ref _rejectedReportedAt, now, last) == last)
+        if (_rejectedReports.Note() is var count and > 0)
         {
-            Log.InvalidFenceMessages(_logger, Interlocked.Exchange(ref _rejectedUnreported, 0), RejectedReportInterval);
+            Log.InvalidFenceMessages(_logger, count, _rejectedReports.Interval);
         }
     }
 
