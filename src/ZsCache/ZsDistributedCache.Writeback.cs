@@ -568,6 +568,8 @@ public sealed partial class ZsDistributedCache
                 // (none, in the pools; a refault at worst).
                 if (slot >= 0 && shard[slot].Version <= version)
                 {
+                    // Counted before the entry count falls: whoever sees the entry gone sees it counted.
+                    Interlocked.Increment(ref _invalidated);
                     FreeEntry(shard, slot);
                     dropped = true;
                 }
@@ -583,7 +585,6 @@ public sealed partial class ZsDistributedCache
 
         if (dropped)
         {
-            Interlocked.Increment(ref _invalidated);
             _metrics.Invalidated();
         }
     }

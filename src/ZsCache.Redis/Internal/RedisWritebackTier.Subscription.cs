@@ -205,11 +205,13 @@ internal sealed partial class RedisWritebackTier
 
     private void NoteRejectedMessage()
     {
-        Interlocked.Increment(ref _fenceMessagesRejected);
         if (_rejectedReports.Note() is var count and > 0)
         {
             Log.InvalidFenceMessages(_logger, count, _rejectedReports.Interval);
         }
+
+        // Counted last, so a test that sees the count sees the report it led to.
+        Interlocked.Increment(ref _fenceMessagesRejected);
     }
 
     private void OnFenceMessage(RedisChannel channel, RedisValue message)
