@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
 using ZsCache.Benchmarks.Corpus;
 using ZsCache.Redis;
@@ -13,7 +14,7 @@ namespace ZsCache.Benchmarks.Caches;
 public sealed class CacheHandle : IDisposable
 {
     /// <summary>Names accepted by <c>--caches</c>, in the order reports list them.</summary>
-    public static readonly string[] KnownNames = ["baseline", "zs", "zs-redis", "memory", "redis"];
+    public static readonly string[] KnownNames = ["baseline", "zs", "zs-redis", "memory", "redis", "hybrid", "hybrid-zs", "hybrid-zs-l1", "hybrid-redis"];
 
     /// <summary>Default set: everything but zs-redis (ZsCache with the Redis writeback tier plugged in).</summary>
     public const string DefaultNames = "baseline,zs,memory,redis";
@@ -46,6 +47,10 @@ public sealed class CacheHandle : IDisposable
         "zs-redis" => "ZsDistributedCache + AddRedisWriteback (own redis-server)",
         "memory" => "MemoryDistributedCache (AddDistributedMemoryCache, SizeLimit = null)",
         "redis" => "RedisCache (AddStackExchangeRedisCache, own redis-server on loopback)",
+        "hybrid" => "HybridCache alone: its in-memory L1, no distributed tier",
+        "hybrid-zs" => "HybridCache, L1 off (DisableLocalCache), ZsCache as L2: what the README recommends",
+        "hybrid-zs-l1" => "HybridCache with its default L1 in front of ZsCache as L2",
+        "hybrid-redis" => "HybridCache with its default L1 in front of RedisCache (own redis-server): the usual deployment",
         _ => name,
     };
 
@@ -61,11 +66,14 @@ public sealed class CacheHandle : IDisposable
         {
             var collection = new ServiceCollection();
             collection.AddLogging();
-            switch (name)
+            string tierName = name.StartsWith("hybrid", StringComparison.Ordinal) ? HybridTier(name) : name;
+            switch (tierName)
             {
                 case "baseline":
                     reason = null;
                     return new CacheHandle(name, new Lz4DictionaryBaseline(), null, null);
+                case "none":
+                    break;
                 case "memory":
                     // MemoryDistributedCacheOptions defaults SizeLimit to 200 MB; the workload wants every entry kept.
                     collection.AddDistributedMemoryCache(o => o.SizeLimit = null);
@@ -108,8 +116,20 @@ public sealed class CacheHandle : IDisposable
                     return null;
             }
 
-            services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
-            var cache = services.GetRequiredService<IDistributedCache>();
+            IDistributedCache cache;
+            if (tierName == name)
+            {
+                services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+                cache = services.GetRequiredService<IDistributedCache>();
+            }
+            else
+            {
+                collection.AddHybridCache(o => o.MaximumPayloadBytes = 1024 * 1024);
+                services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+                var flags = name == "hybrid-zs" ? HybridCacheEntryFlags.DisableLocalCache : HybridCacheEntryFlags.None;
+                cache = new HybridCacheAdapter(services.GetRequiredService<HybridCache>(), flags);
+            }
+
             var handle = new CacheHandle(name, cache, services, redis);
             reason = null;
             return handle;
@@ -181,12 +201,12 @@ public sealed class CacheHandle : IDisposable
     /// </summary>
     public IReadOnlyDictionary<string, double>? ReadZsStatistics()
     {
-        if (Cache is not ZsDistributedCache)
+        if ((Cache as ZsDistributedCache ?? _services?.GetService<IDistributedCache>() as ZsDistributedCache) is not { } zs)
         {
             return null;
         }
 
-        MethodInfo? method = Cache.GetType().GetMethod("GetStatistics", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
+        MethodInfo? method = zs.GetType().GetMethod("GetStatistics", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
         if (method is null)
         {
             return null;
@@ -195,7 +215,7 @@ public sealed class CacheHandle : IDisposable
         object? stats;
         try
         {
-            stats = method.Invoke(Cache, null);
+            stats = method.Invoke(zs, null);
         }
         catch (TargetInvocationException)
         {
@@ -218,6 +238,15 @@ public sealed class CacheHandle : IDisposable
 
         return result;
     }
+
+    /// <summary>What a HybridCache case puts behind HybridCache as its distributed tier.</summary>
+    private static string HybridTier(string name) => name switch
+    {
+        "hybrid" => "none",
+        "hybrid-zs" or "hybrid-zs-l1" => "zs",
+        "hybrid-redis" => "redis",
+        _ => "unknown",
+    };
 
     private static string Unwrap(Exception e)
     {
