@@ -42,6 +42,10 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
     private readonly string _prefix;
     private readonly RedisPayloadLimits _limits;
     private readonly long _readCap;
+
+    /// <summary>The largest payload a read accepts (the benchmarks read it).</summary>
+    internal long ReadCap => _readCap;
+
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _circuit = new();
 
