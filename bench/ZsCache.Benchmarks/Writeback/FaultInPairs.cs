@@ -25,16 +25,14 @@ namespace ZsCache.Benchmarks.Writeback;
 /// <item><description><c>HMGET</c>: <c>HashGetAsync(absexp, sldexp, data)</c> of RedisCache's key on the same
 /// multiplexer: RedisCache's read without RedisCache.</description></item>
 /// <item><description><c>EVALSHA Read</c>: the tier's bounded read script (<c>RedisScripts.Read</c>: STRLEN then
-/// GET in Lua) without the tier.</description></item>
-/// <item><description><c>GETRANGE 0 cap</c>: the bounded read the script could be replaced by (one plain command, at
-/// most one byte past the largest payload). Not what the tier does: for a foreign value larger than
-/// any payload it would transfer the cap (16 MiB by default) on every read, where the script answers
-/// with the length alone. Measured to show what the script costs.</description></item>
-/// <item><description><c>EVALSHA + WaitAsync</c>: the script awaited through <c>WaitAsync</c> on a timeout token, as
-/// the tier awaits it so that Polly's attempt timeout can give up on a stalled reply.</description></item>
-/// <item><description><c>Polly pipeline + EVALSHA</c>: that, inside a pipeline shaped like the tier's (timeout,
+/// GET in Lua) without the tier: all reads went this way until 2026-11-29; now only payloads longer
+/// than <c>RedisWritebackTier.FirstReadBytes</c> do.</description></item>
+/// <item><description><c>GETRANGE 0 first</c>: the tier's first read (the first 64 KiB and one byte), without the tier.</description></item>
+/// <item><description><c>GETRANGE + WaitAsync</c>: that, awaited through <c>WaitAsync</c> on a timeout token, as the
+/// tier awaits it so that Polly's attempt timeout can give up on a stalled reply.</description></item>
+/// <item><description><c>Polly pipeline + GETRANGE</c>: that, inside a pipeline shaped like the tier's (timeout,
 /// retry, circuit breaker, timeout): what Polly itself costs per read.</description></item>
-/// <item><description><c>tier.ReadAsync</c>: the script through the tier's Polly pipeline, payload header decoded.</description></item>
+/// <item><description><c>tier.ReadAsync</c>: the read through the tier's Polly pipeline, payload header decoded.</description></item>
 /// <item><description><c>ZsCache.GetAsync</c> fault-in: the whole path (coalescing, Task.Yield, LZ4 decode,
 /// admission into the pool, the copy handed to the caller). The pool is emptied before each of
 /// its rounds, outside the timing; each of its Gets is checked to be a fault-in.</description></item>
@@ -95,6 +93,7 @@ public static class FaultInPairs
         RedisKey[] peerKeys = keys.Select(k => (RedisKey)("peer:" + k)).ToArray();
         RedisValue[] hashFields = ["absexp", "sldexp", "data"];
         long readCap = rig.Tier.ReadCap;
+        long firstRead = RedisWritebackTier.FirstReadBytes;
         var zs = rig.Zs;
         var peer = rig.Peer;
         var tier = rig.Tier;
@@ -115,16 +114,16 @@ public static class FaultInPairs
             new("GET payload (SE.Redis)", "async", false, async i => ((byte[]?)await database.StringGetAsync(zsKeys[i]).ConfigureAwait(false))?.Length ?? throw new InvalidDataException("GET missed"), null),
             new("HMGET absexp sldexp data (SE.Redis)", "async", false, async i => ((byte[]?)(await database.HashGetAsync(peerKeys[i], hashFields).ConfigureAwait(false))[2])?.Length ?? throw new InvalidDataException("HMGET missed"), null),
             new("EVALSHA Read script (SE.Redis)", "async", false, async i => ((byte[]?)await database.ScriptEvaluateAsync(RedisScripts.Read, [zsKeys[i]], [readCap]).ConfigureAwait(false))?.Length ?? throw new InvalidDataException("script missed"), null),
-            new("GETRANGE 0 cap (SE.Redis)", "async", false, async i => ((byte[]?)await database.StringGetRangeAsync(zsKeys[i], 0, readCap).ConfigureAwait(false))?.Length ?? throw new InvalidDataException("GETRANGE missed"), null),
-            new("EVALSHA + WaitAsync(timeout token)", "async", false, async i =>
+            new("GETRANGE 0 first (SE.Redis)", "async", false, async i => ((byte[]?)await database.StringGetRangeAsync(zsKeys[i], 0, firstRead).ConfigureAwait(false))?.Length ?? throw new InvalidDataException("GETRANGE missed"), null),
+            new("GETRANGE + WaitAsync(timeout token)", "async", false, async i =>
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                return ((byte[]?)await database.ScriptEvaluateAsync(RedisScripts.Read, [zsKeys[i]], [readCap]).WaitAsync(timeout.Token).ConfigureAwait(false))?.Length ?? throw new InvalidDataException("script missed");
+                return ((byte[]?)await database.StringGetRangeAsync(zsKeys[i], 0, firstRead).WaitAsync(timeout.Token).ConfigureAwait(false))?.Length ?? throw new InvalidDataException("GETRANGE missed");
             }, null),
-            new("Polly pipeline + EVALSHA", "async", false, async i => ((byte[]?)await pipeline.ExecuteAsync(
-                static async (state, token) => await state.database.ScriptEvaluateAsync(RedisScripts.Read, [state.Item2], [state.readCap]).WaitAsync(token).ConfigureAwait(false),
-                (database, zsKeys[i], readCap), CancellationToken.None).ConfigureAwait(false))?.Length ?? throw new InvalidDataException("script missed"), null),
-            new("tier.ReadAsync (Polly + script + header)", "async", false, async i => (await tier.ReadAsync(keys[i], DateTimeOffset.UtcNow, CancellationToken.None).ConfigureAwait(false))?.Data.Length ?? throw new InvalidDataException("tier missed"), null),
+            new("Polly pipeline + GETRANGE", "async", false, async i => ((byte[]?)await pipeline.ExecuteAsync(
+                static async (state, token) => await state.database.StringGetRangeAsync(state.Item2, 0, state.firstRead).WaitAsync(token).ConfigureAwait(false),
+                (database, zsKeys[i], firstRead), CancellationToken.None).ConfigureAwait(false))?.Length ?? throw new InvalidDataException("GETRANGE missed"), null),
+            new("tier.ReadAsync (Polly + read + header)", "async", false, async i => (await tier.ReadAsync(keys[i], DateTimeOffset.UtcNow, CancellationToken.None).ConfigureAwait(false))?.Data.Length ?? throw new InvalidDataException("tier missed"), null),
             new("ZsCache.GetAsync, fault-in", "async", true, async i => Check(await zs.GetAsync(keys[i]).ConfigureAwait(false), i), null),
             new("RedisCache.Get", "sync", false, null, i => Check(peer.Get(keys[i]), i)),
             new("ZsCache.Get, fault-in", "sync", true, null, i => Check(zs.Get(keys[i]), i)),

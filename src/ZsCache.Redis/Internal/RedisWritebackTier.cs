@@ -25,7 +25,8 @@ namespace ZsCache.Redis.Internal;
 /// <item><description>Fence: <see cref="RedisScripts.Fence"/>, a tombstone payload kept for
 /// <see cref="FenceLifetime"/>, published on the fence channel for the other instances' pools
 /// (<see cref="SubscribeToFences"/>).</description></item>
-/// <item><description>Read: <see cref="RedisScripts.Read"/> (bounded), decode, drop fences and expired
+/// <item><description>Read: <c>GETRANGE</c> of the first <see cref="FirstReadBytes"/>, and only for a longer value
+/// <see cref="RedisScripts.Read"/> (bounded: the length is checked before anything is transferred), decode, drop fences and expired
 /// values, renew a sliding window with <see cref="RedisScripts.Renew"/> (only if the key still
 /// holds the value read).</description></item>
 /// <item><description>Refresh: <see cref="RedisScripts.ReadHeader"/> (header and length only), then the same renewal.</description></item>
@@ -458,6 +459,14 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
 
     // ---- read ----
 
+    /// <summary>
+    /// Bytes the first, plain read of a payload asks for. Larger than the compressed form of
+    /// nearly every cached value, so a fault-in is usually one GETRANGE; small enough that a
+    /// foreign value far larger than any payload costs at most this much before the script
+    /// answers with its length.
+    /// </summary>
+    internal const int FirstReadBytes = 64 * 1024;
+
     /// <inheritdoc />
     public async ValueTask<ZsWritebackValue?> ReadAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -469,9 +478,34 @@ internal sealed partial class RedisWritebackTier : IZsWritebackTier, IAsyncDispo
                 static async (state, token) =>
                 {
                     var database = await state.Tier.DatabaseAsync(token).ConfigureAwait(false);
+
+                    // Most payloads fit in the first bytes: one plain GETRANGE, no script to run.
+                    // A longer value (or a foreign one) costs one byte too many here and is read
+                    // again by the script, which checks the length before it transfers anything.
+                    RedisValue head;
+                    try
+                    {
+                        head = await database.StringGetRangeAsync(state.Key, 0, state.Head).WaitAsync(token).ConfigureAwait(false);
+                    }
+                    catch (RedisServerException ex) when (IsWrongType(ex))
+                    {
+                        return RedisResult.Create((RedisValue)(-1), ResultType.Integer);
+                    }
+
+                    // A missing key and an empty string both read as "" (no payload is empty).
+                    if (head.IsNullOrEmpty)
+                    {
+                        return RedisResult.Create(RedisValue.Null, ResultType.BulkString);
+                    }
+
+                    if (head.Length() <= state.Head)
+                    {
+                        return RedisResult.Create(head, ResultType.BulkString);
+                    }
+
                     return await database.ScriptEvaluateAsync(RedisScripts.Read, [state.Key], [state.Cap]).WaitAsync(token).ConfigureAwait(false);
                 },
-                (Tier: this, Key: KeyOf(key), Cap: _readCap),
+                (Tier: this, Key: KeyOf(key), Cap: _readCap, Head: Math.Min(FirstReadBytes, _readCap)),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -312,6 +312,71 @@ public abstract class WritebackTierTests(RedisServerFixture server, ITestOutputH
     }
 
     [Fact]
+    public async Task Payloads_on_either_side_of_the_first_read_come_back_whole_and_only_longer_ones_run_the_script()
+    {
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString, maxValueBytes: 1024 * 1024);
+        var fits = RedisWritebackTier.FirstReadBytes - RedisPayload.HeaderLength - RedisPayload.ChecksumLength;
+        var random = new Random(11);
+        var cases = new Dictionary<string, byte[]>
+        {
+            ["small"] = new byte[100],
+            ["exact-fit"] = new byte[fits],
+            ["one-over"] = new byte[fits + 1],
+            ["long"] = new byte[3 * RedisWritebackTier.FirstReadBytes],
+        };
+        foreach (var (key, data) in cases)
+        {
+            random.NextBytes(data);
+            Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item(key, 1, data: data)));
+        }
+
+        // A foreign string longer than the first read but not than the cap, and one longer than the cap.
+        await h.Db.StringSetAsync(h.Key("foreign-long"), new byte[RedisWritebackTier.FirstReadBytes + 10]);
+        await h.Db.StringSetAsync(h.Key("foreign-huge"), new byte[(2 * 1024 * 1024) + 1]);
+
+        foreach (var (key, data) in cases)
+        {
+            var scriptsBefore = await ScriptCallsAsync();
+            var value = await h.Tier.ReadAsync(key, Now, CancellationToken.None);
+            Assert.NotNull(value);
+            Assert.Equal(data, value.Data.ToArray());
+            if (scriptsBefore is { } before)
+            {
+                var ran = await ScriptCallsAsync() - before;
+                Assert.Equal(key is "one-over" or "long" ? 1 : 0, ran);
+            }
+        }
+
+        Assert.Null(await h.Tier.ReadAsync("foreign-long", Now, CancellationToken.None));
+        Assert.Null(await h.Tier.ReadAsync("foreign-huge", Now, CancellationToken.None));
+        var warnings = h.Warnings(7);
+        Assert.Contains(warnings, w => w.Message.Contains("foreign-long", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Message.Contains("foreign-huge", StringComparison.Ordinal) && w.Message.Contains("more than any payload", StringComparison.Ordinal));
+    }
+
+    /// <summary>EVALSHA and EVAL calls the server has counted, or null where it keeps no such count.</summary>
+    private async Task<long?> ScriptCallsAsync()
+    {
+        if (server.Kind != RedisServerKind.RedisServer)
+        {
+            return null;
+        }
+
+        var stats = await server.ExecuteAsync("INFO", "commandstats") ?? "";
+        long calls = 0;
+        foreach (var line in stats.Split('\n'))
+        {
+            if (line.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal) || line.StartsWith("cmdstat_eval:", StringComparison.Ordinal))
+            {
+                var start = line.IndexOf("calls=", StringComparison.Ordinal) + 6;
+                calls += long.Parse(line[start..line.IndexOf(',', start)], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return calls;
+    }
+
+    [Fact]
     public async Task Bad_bytes_under_the_prefix_read_as_a_miss_with_a_warning()
     {
         // 1 MiB cap: anything longer than a payload of that size is never fetched.
