@@ -354,6 +354,31 @@ public abstract class WritebackTierTests(RedisServerFixture server, ITestOutputH
         Assert.Contains(warnings, w => w.Message.Contains("foreign-huge", StringComparison.Ordinal) && w.Message.Contains("more than any payload", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task With_a_cap_below_the_first_read_nothing_past_the_cap_is_fetched_or_accepted()
+    {
+        // MaxValueBytes 1000: the largest payload is far below 64 KiB, so the first read asks
+        // for one byte past it, and a longer string is answered by the script with its length.
+        await using var h = await TierHarness.CreateAsync(server.ConnectionString, maxValueBytes: 1000);
+        var cap = (int)h.Tier.ReadCap;
+        Assert.True(cap < RedisWritebackTier.FirstReadBytes);
+
+        // The largest payload there can be: LZ4 data of n + n/255 + 16 bytes for n = 1000.
+        var data = new byte[1000 + (1000 / 255) + 16];
+        new Random(12).NextBytes(data);
+        Assert.Equal(ZsWritebackOutcome.Written, await h.WriteOneAsync(TierHarness.Item("largest", 1, data: data, codec: ZsCodec.Lz4, originalLength: 1000)));
+        Assert.Equal(cap, (int)await h.Db.StringLengthAsync(h.Key("largest")));
+        Assert.Equal(data, (await h.Tier.ReadAsync("largest", Now, CancellationToken.None))!.Data.ToArray());
+
+        foreach (var length in new[] { cap + 1, 10 * 1024 })
+        {
+            var key = $"foreign-{length}";
+            await h.Db.StringSetAsync(h.Key(key), new byte[length]);
+            Assert.Null(await h.Tier.ReadAsync(key, Now, CancellationToken.None));
+            Assert.Contains(h.Warnings(7), w => w.Message.Contains(key, StringComparison.Ordinal) && w.Message.Contains("more than any payload", StringComparison.Ordinal));
+        }
+    }
+
     /// <summary>EVALSHA and EVAL calls the server has counted, or null where it keeps no such count.</summary>
     private async Task<long?> ScriptCallsAsync()
     {
