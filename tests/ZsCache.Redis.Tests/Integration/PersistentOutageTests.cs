@@ -109,7 +109,7 @@ public sealed class PersistentOutageTests(PersistentRedisServerFixture redis, IT
         await Caches.DrainFencesAsync(cache, TimeSpan.FromSeconds(20));
 
         var exact = 0;
-        var missing = 0;
+        var missingKeys = new List<string>();
         foreach (var (key, value) in expected)
         {
             var got = await cache.GetAsync(key);
@@ -119,7 +119,7 @@ public sealed class PersistentOutageTests(PersistentRedisServerFixture redis, IT
             }
             else if (got is null)
             {
-                missing++;
+                missingKeys.Add(key);
             }
             else
             {
@@ -128,13 +128,39 @@ public sealed class PersistentOutageTests(PersistentRedisServerFixture redis, IT
             }
         }
 
+        // A read that meets a slow or refused Redis (300 ms attempts on a loaded two-core machine,
+        // or the breaker opening again) is a miss, not a loss: read the missing ones again, with
+        // the tier available, a bounded number of times. A value the cache lost never comes back.
+        var late = 0;
+        for (var pass = 0; pass < 3 && missingKeys.Count > 0; pass++)
+        {
+            Assert.True(await Caches.WaitUntilAsync(() => tier.IsAvailable, TimeSpan.FromSeconds(20)), "the tier stays available");
+            var still = new List<string>();
+            foreach (var key in missingKeys)
+            {
+                var got = await cache.GetAsync(key);
+                if (got is null)
+                {
+                    still.Add(key);
+                }
+                else
+                {
+                    Assert.True(got.AsSpan().SequenceEqual(expected[key]), $"{key} reads another value than its last write");
+                    late++;
+                }
+            }
+
+            missingKeys = still;
+        }
+
+        var missing = missingKeys.Count;
         // The 25 values Redis held before the kill and nobody changed come back, all of them.
         for (var k = 15; k < 40; k++)
         {
             Assert.Equal(expected["k" + k], await cache.GetAsync("k" + k));
         }
 
-        output.WriteLine($"{exact} values read back, {missing} missing, {Interlocked.Read(ref dropped)} dropped and counted while Redis was down");
+        output.WriteLine($"{exact} values read back ({late} more only when read again), {missing} missing, {Interlocked.Read(ref dropped)} dropped and counted while Redis was down");
         Assert.True(missing <= Interlocked.Read(ref dropped), $"{missing} values missing but only {Interlocked.Read(ref dropped)} dropped");
     }
 }
